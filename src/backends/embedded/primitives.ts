@@ -1,0 +1,192 @@
+/**
+ * The storage primitives every feature definition compiles to, over a SlabTable's columns:
+ * - DecayClock: one reference time per row; all decayed values of a row are kept as of that time.
+ * - DecayedCounters: Σ amount·exp(-(t - tᵢ)/τ) for each counter and window. Late events (tᵢ < reference time)
+ *   are added already decayed, so the result does not depend on arrival order beyond float rounding.
+ * - Totals: exact running sums (Float64).
+ * - LastN: a bounded ring of (item row, ts), newest last.
+ * - TopKMap: K (key, fields…) slots per row, decayed with one window, evicting the smallest first field.
+ */
+import type { Column, SlabTable } from './slab-table.js';
+
+export interface Decaying {
+  /** Multiplies the row's values by the per-window factors (each ≤ 1). */
+  decay(row: number, factors: Float64Array): void;
+}
+
+export class DecayClock {
+  readonly ref: Column<Float64Array>;
+  /** Per window: factor to apply to an amount of the current (possibly late) event. */
+  readonly late: Float64Array;
+  private readonly factors: Float64Array;
+  private readonly blocks: Decaying[] = [];
+  constructor(
+    table: SlabTable,
+    readonly tausMs: readonly number[],
+  ) {
+    this.ref = table.float64('decay_ref_ts');
+    this.late = new Float64Array(tausMs.length);
+    this.factors = new Float64Array(tausMs.length);
+  }
+  register(b: Decaying): void {
+    this.blocks.push(b);
+  }
+  /** Moves the row's reference time to `tsMs` if later, and sets `late` for the event at `tsMs`. */
+  advance(row: number, tsMs: number): void {
+    const ref = this.ref.data;
+    const dt = tsMs - ref[row];
+    if (dt > 0) {
+      for (let w = 0; w < this.tausMs.length; w++) {
+        this.factors[w] = Math.exp(-dt / this.tausMs[w]);
+        this.late[w] = 1;
+      }
+      for (const b of this.blocks) b.decay(row, this.factors);
+      ref[row] = tsMs;
+    } else {
+      for (let w = 0; w < this.tausMs.length; w++) this.late[w] = dt === 0 ? 1 : Math.exp(dt / this.tausMs[w]);
+    }
+  }
+  /** Factor that brings the row's stored values to `nowMs` for window `w`. */
+  toNow(row: number, w: number, nowMs: number): number {
+    const dt = nowMs - this.ref.data[row];
+    return dt > 0 ? Math.exp(-dt / this.tausMs[w]) : 1;
+  }
+}
+
+export class DecayedCounters implements Decaying {
+  readonly col: Column<Float32Array>;
+  private readonly w: number;
+  constructor(
+    table: SlabTable,
+    private readonly clock: DecayClock,
+    readonly names: readonly string[],
+  ) {
+    this.w = clock.tausMs.length;
+    this.col = table.float32('decayed', names.length * this.w);
+    clock.register(this);
+  }
+  decay(row: number, factors: Float64Array): void {
+    const d = this.col.data;
+    const W = this.w;
+    const base = row * this.col.stride;
+    for (let i = 0; i < this.col.stride; i++) d[base + i] *= factors[i % W];
+  }
+  /** Adds `amount` to counter `c` in every window; call `clock.advance(row, ts)` first. */
+  add(row: number, c: number, amount: number): void {
+    const d = this.col.data;
+    const base = row * this.col.stride + c * this.w;
+    const late = this.clock.late;
+    for (let w = 0; w < this.w; w++) d[base + w] += amount * late[w];
+  }
+  read(row: number, c: number, w: number, nowMs: number): number {
+    return this.col.data[row * this.col.stride + c * this.w + w] * this.clock.toNow(row, w, nowMs);
+  }
+}
+
+export class Totals {
+  readonly col: Column<Float64Array>;
+  constructor(
+    table: SlabTable,
+    readonly names: readonly string[],
+  ) {
+    this.col = table.float64('totals', names.length);
+  }
+  add(row: number, c: number, amount: number): void {
+    this.col.data[row * this.col.stride + c] += amount;
+  }
+  read(row: number, c: number): number {
+    return this.col.data[row * this.col.stride + c];
+  }
+}
+
+export class LastN {
+  readonly items: Column<Int32Array>;
+  readonly ts: Column<Float64Array>;
+  readonly count: Column<Int32Array>;
+  constructor(
+    table: SlabTable,
+    readonly name: string,
+    readonly n: number,
+  ) {
+    this.items = table.int32(`last_${name}`, n, -1);
+    this.ts = table.float64(`last_${name}_ts`, n);
+    this.count = table.int32(`last_${name}_count`);
+  }
+  push(row: number, item: number, tsMs: number): void {
+    const k = this.count.data[row]++;
+    const slot = row * this.n + (k % this.n);
+    this.items.data[slot] = item;
+    this.ts.data[slot] = tsMs;
+  }
+  /** Newest first; calls `fn(itemRow, ts)` until it returns false or the list ends. */
+  forEachNewest(row: number, fn: (item: number, tsMs: number) => boolean | void): void {
+    const total = this.count.data[row];
+    const len = Math.min(total, this.n);
+    for (let i = 1; i <= len; i++) {
+      const slot = row * this.n + ((total - i) % this.n);
+      if (fn(this.items.data[slot], this.ts.data[slot]) === false) return;
+    }
+  }
+}
+
+export class TopKMap implements Decaying {
+  readonly keys: Column<Int32Array>;
+  readonly vals: Column<Float32Array>;
+  constructor(
+    table: SlabTable,
+    private readonly clock: DecayClock,
+    readonly name: string,
+    readonly k: number,
+    readonly fields: readonly string[],
+    /** Index of the decay window the values follow. */
+    readonly window: number,
+  ) {
+    this.keys = table.int32(`topk_${name}`, k, -1);
+    this.vals = table.float32(`topk_${name}_vals`, k * fields.length);
+    clock.register(this);
+  }
+  decay(row: number, factors: Float64Array): void {
+    const f = factors[this.window];
+    const d = this.vals.data;
+    const n = this.k * this.fields.length;
+    for (let i = row * n; i < row * n + n; i++) d[i] *= f;
+  }
+  /** Adds `amount` to `field` of `key`; inserts the key, evicting the entry with the smallest first field if full. */
+  add(row: number, key: number, field: number, amount: number): void {
+    const keys = this.keys.data;
+    const F = this.fields.length;
+    const base = row * this.k;
+    let slot = -1;
+    let empty = -1;
+    let min = -1;
+    for (let i = 0; i < this.k; i++) {
+      const kk = keys[base + i];
+      if (kk === key) {
+        slot = i;
+        break;
+      }
+      if (kk === -1) {
+        if (empty === -1) empty = i;
+      } else if (min === -1 || this.vals.data[(base + i) * F] < this.vals.data[(base + min) * F]) min = i;
+    }
+    if (slot === -1) {
+      slot = empty !== -1 ? empty : min;
+      keys[base + slot] = key;
+      this.vals.data.fill(0, (base + slot) * F, (base + slot + 1) * F);
+    }
+    this.vals.data[(base + slot) * F + field] += amount * this.clock.late[this.window];
+  }
+  /** Entries by first field, descending, decayed to `nowMs`. */
+  entries(row: number, nowMs: number): { key: number; values: number[] }[] {
+    const F = this.fields.length;
+    const scale = this.clock.toNow(row, this.window, nowMs);
+    const out: { key: number; values: number[] }[] = [];
+    for (let i = 0; i < this.k; i++) {
+      const key = this.keys.data[row * this.k + i];
+      if (key === -1) continue;
+      const at = (row * this.k + i) * F;
+      out.push({ key, values: Array.from(this.vals.data.subarray(at, at + F), (v) => v * scale) });
+    }
+    return out.sort((a, b) => b.values[0] - a.values[0]);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The embedded feature store's snapshot: one file, written to a temporary name, fsynced and renamed over the old
+ * one, so a crash leaves either the previous or the new snapshot, never a torn one.
+ *
+ * Layout: `FLSNAP01` magic, u32 header length, JSON header (positions, ids, dictionaries, catalog text, column
+ * layout, sidecar sizes), then the raw bytes of every column's used rows and of every sidecar, in header order.
+ * Column bytes are copied synchronously before the asynchronous write, so the store keeps applying meanwhile.
+ */
+import { open, rename, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { CorruptDataError } from '../../errors.js';
+import type { EmbeddedFeatureStore } from './embedded-feature-store.js';
+import type { SlabTable } from './slab-table.js';
+
+/** Extra state stored atomically with the features. */
+export interface SnapshotSidecar {
+  name: string;
+  serialize(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+}
+
+const MAGIC = 'FLSNAP01';
+const VERSION = 1;
+
+export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidecars: readonly SnapshotSidecar[]): Promise<void> {
+  const blobs: Uint8Array[] = [];
+  const tables = [s.t.item, s.t.user, s.t.author].map((t) => ({
+    name: t.name,
+    ids: t.ids.slice(),
+    columns: t.allColumns().map((c) => {
+      const used = t.size * c.stride * c.data.BYTES_PER_ELEMENT;
+      blobs.push(new Uint8Array(c.data.buffer, c.data.byteOffset, used).slice());
+      return { name: c.name, bytes: used };
+    }),
+  }));
+  const side = sidecars.map((sc) => {
+    const b = sc.serialize();
+    blobs.push(b);
+    return { name: sc.name, bytes: b.byteLength };
+  });
+  const header = {
+    version: VERSION,
+    writtenAtMs: Date.now(),
+    positions: s.positions(),
+    tables,
+    dicts: Object.fromEntries(Object.entries(s.dict).map(([k, d]) => [k, d.values.slice()])),
+    itemText: s.itemText.slice(),
+    itemTags: s.itemTags.slice(),
+    globalTotals: Array.from(s.globalTotals),
+    trending: s.trendingList.snapshot(),
+    sidecars: side,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header));
+  const prefix = Buffer.alloc(12);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(headerBytes.byteLength, 8);
+
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writev([prefix, headerBytes, ...blobs]);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Restores a snapshot into a fresh store; a missing file leaves the store empty. */
+export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sidecars: readonly SnapshotSidecar[]): Promise<boolean> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  if (buf.byteLength < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new CorruptDataError(`${path} is not a feedloop snapshot`);
+  const headerLen = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.toString('utf8', 12, 12 + headerLen));
+  if (header.version !== VERSION) throw new CorruptDataError(`${path}: unsupported snapshot version ${header.version}`);
+  let at = 12 + headerLen;
+  const take = (n: number) => {
+    if (at + n > buf.byteLength) throw new CorruptDataError(`${path} is truncated`);
+    const b = new Uint8Array(buf.buffer, buf.byteOffset + at, n);
+    at += n;
+    return b;
+  };
+  const byName: Record<string, SlabTable> = { item: s.t.item, user: s.t.user, author: s.t.author };
+  for (const tbl of header.tables as { name: string; ids: string[]; columns: { name: string; bytes: number }[] }[]) {
+    const cols = new Map<string, Uint8Array>();
+    for (const c of tbl.columns) cols.set(c.name, take(c.bytes));
+    byName[tbl.name].restore(tbl.ids, cols);
+  }
+  for (const sc of header.sidecars as { name: string; bytes: number }[]) {
+    const bytes = take(sc.bytes);
+    sidecars.find((x) => x.name === sc.name)?.restore(bytes);
+  }
+  for (const [k, values] of Object.entries(header.dicts as Record<string, string[]>)) s.dict[k as keyof typeof s.dict].restore(values);
+  s.itemText.splice(0, s.itemText.length, ...(header.itemText as (string | undefined)[]).map((x) => x ?? undefined));
+  s.itemTags.splice(0, s.itemTags.length, ...(header.itemTags as (string[] | undefined)[]).map((x) => x ?? undefined));
+  s.globalTotals.set(header.globalTotals);
+  s.trendingList.restore(header.trending);
+  s.setPositions(header.positions);
+  return true;
+}

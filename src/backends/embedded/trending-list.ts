@@ -1,0 +1,76 @@
+/**
+ * The global trending list: the K items with the highest decayed engagement, maintained incrementally.
+ *
+ * Items' decayed values are stored as of different reference times, so they are compared in the log domain:
+ * key = ln(value) + refTs/τ is monotone in the value decayed to any common time, and cannot overflow.
+ */
+export class TrendingList {
+  readonly rows: Int32Array;
+  readonly keys: Float64Array;
+  size = 0;
+  private minSlot = -1;
+  /** item row → slot in the list, or absent. */
+  private readonly slotOf = new Map<number, number>();
+
+  constructor(
+    readonly k: number,
+    readonly tauMs: number,
+  ) {
+    this.rows = new Int32Array(k);
+    this.keys = new Float64Array(k);
+  }
+
+  /** Records the item's new decayed value `value` as of `refTs`. */
+  update(row: number, value: number, refTsMs: number): void {
+    if (!(value > 0)) return;
+    const key = Math.log(value) + refTsMs / this.tauMs;
+    const slot = this.slotOf.get(row);
+    if (slot !== undefined) {
+      this.keys[slot] = key;
+      if (slot === this.minSlot) this.findMin();
+      return;
+    }
+    if (this.size < this.k) {
+      this.rows[this.size] = row;
+      this.keys[this.size] = key;
+      this.slotOf.set(row, this.size);
+      this.size++;
+      this.findMin();
+      return;
+    }
+    if (key <= this.keys[this.minSlot]) return;
+    this.slotOf.delete(this.rows[this.minSlot]);
+    this.rows[this.minSlot] = row;
+    this.keys[this.minSlot] = key;
+    this.slotOf.set(row, this.minSlot);
+    this.findMin();
+  }
+
+  /** Item rows, best first, with their value decayed to `nowMs`. */
+  top(limit: number, nowMs: number): { row: number; score: number }[] {
+    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.keys[b] - this.keys[a]);
+    return order.slice(0, limit).map((i) => ({ row: this.rows[i], score: Math.exp(this.keys[i] - nowMs / this.tauMs) }));
+  }
+
+  snapshot(): { rows: number[]; keys: number[] } {
+    return { rows: Array.from(this.rows.subarray(0, this.size)), keys: Array.from(this.keys.subarray(0, this.size)) };
+  }
+
+  restore(s: { rows: number[]; keys: number[] }): void {
+    this.size = 0;
+    this.slotOf.clear();
+    s.rows.forEach((row, i) => {
+      this.rows[i] = row;
+      this.keys[i] = s.keys[i];
+      this.slotOf.set(row, i);
+      this.size++;
+    });
+    this.findMin();
+  }
+
+  private findMin(): void {
+    let m = -1;
+    for (let i = 0; i < this.size; i++) if (m === -1 || this.keys[i] < this.keys[m]) m = i;
+    this.minSlot = m;
+  }
+}

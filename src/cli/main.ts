@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `feedloop` command: serve, replay, import. Each subcommand lives in its own file; errors with a `field`
+ * are printed as usage errors (exit 2), anything else as a failure (exit 1).
+ */
+import { FeedloopError } from '../errors.js';
+import { runImport } from './import.js';
+import { runReplay } from './replay.js';
+import { runServe } from './serve.js';
+
+const USAGE = `usage: feedloop <command> [options]
+
+commands:
+  serve   [--port N] [--data DIR] [--config FILE]   run the engine (HTTP API on the embedded backends)
+  replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
+  import  --dataset NAME [--datasets DIR] [--data DIR]
+                                                    load movielens-100k | movielens-1m-split | kuairec-split
+
+Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve: runServe, replay: runReplay, import: runImport };
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const run = commands[cmd];
+  if (!run) {
+    console.error(`feedloop: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  await run(rest);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof FeedloopError && err.category === 'client') {
+    console.error(`feedloop: ${err.message}${err.field ? ` (field: ${err.field})` : ''}`);
+    process.exit(2);
+  }
+  console.error('feedloop:', err);
+  process.exit(1);
+});

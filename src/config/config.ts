@@ -1,0 +1,158 @@
+/**
+ * Configuration: every default with its unit, loaded from `feedloop.config.json` (optional) and overridden by
+ * environment variables named after the key path, e.g. `FEEDLOOP_SERVER_PORT=9000`, `FEEDLOOP_LOG_PARTITIONS=16`,
+ * `FEEDLOOP_LOG_DURABILITY=interval`. The full reference is in README.md ("Configuration").
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+
+export const DEFAULT_CONFIG = {
+  server: {
+    /** TCP port of the HTTP API. */
+    port: 8080,
+    /** Interface to bind. */
+    host: '0.0.0.0',
+    /** Largest accepted request body, bytes. */
+    bodyLimitBytes: 4 * 1024 * 1024,
+  },
+  data: {
+    /** Directory of the embedded backends (log segments, snapshots). */
+    dir: './data',
+  },
+  log: {
+    /** Backend URL: `embedded:` keeps segment files under `data.dir/log`. */
+    url: 'embedded:',
+    /** Partitions; events are routed by hash of `user_id`. Fixed once a log exists. */
+    partitions: 8,
+    /** Segment file size before rolling, bytes. */
+    segmentMaxBytes: 128 * 1024 * 1024,
+    /** `fsync`: fsync before every acknowledgement (group commit). `interval`: ack after write, fsync periodically. */
+    durability: 'fsync' as 'fsync' | 'interval',
+    /** fsync period in `interval` mode, ms. */
+    fsyncIntervalMs: 50,
+    /** Extra wait to gather a bigger group commit, ms (0 = flush as soon as the previous flush ends). */
+    maxBatchDelayMs: 0,
+  },
+  ingest: {
+    /** Events per `POST /v1/events` request. */
+    maxEventsPerRequest: 1000,
+    /** Reject events whose `ts` is further than this ahead of server time, ms. */
+    maxFutureSkewMs: 5 * 60 * 1000,
+    /** Event ids remembered for de-duplication: at least this many of the most recent (two generations). */
+    dedupCapacity: 1_000_000,
+  },
+  features: {
+    /** Time constants of the decayed counters, seconds: a counter ≈ the count over the last window. */
+    windowsSec: [3600, 86_400, 604_800],
+    /** Length of each user's last-N lists (watched, completed, liked, skipped). */
+    lastN: 50,
+    /** Entries of the per-user top-K maps (categories, authors). */
+    userTopK: 16,
+    /** Co-visited items kept per item. */
+    covisTopK: 20,
+    /** Earlier positives of the user an item is paired with for co-visitation. */
+    covisPairs: 3,
+    /** Two positives further apart than this are not co-visited, ms. */
+    covisMaxGapMs: 6 * 3600 * 1000,
+    /** Inactivity that ends a session when events carry no `session_id`, ms. */
+    sessionGapMs: 30 * 60 * 1000,
+    /** Pseudo-counts of the Bayesian smoothing of rates (prior = global rate). */
+    ratePriorStrength: 20,
+    /** A `view` with watch ratio ≥ this (or a `complete`, `like`, `share`) is a positive interaction. */
+    positiveWatchRatio: 0.5,
+    /** Items kept in the global trending list. */
+    trendingTopK: 500,
+    /** Write a snapshot after this many applied records… */
+    snapshotEveryRecords: 500_000,
+    /** …or this long after the last one when anything changed, ms. */
+    snapshotIntervalMs: 60_000,
+  },
+};
+
+export type FeedloopConfig = typeof DEFAULT_CONFIG;
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Loads config: defaults ← file (if `path` exists or was given explicitly) ← environment. */
+export function loadConfig(opts: { path?: string | null; env?: NodeJS.ProcessEnv; overrides?: DeepPartial<FeedloopConfig> } = {}): FeedloopConfig {
+  const env = opts.env ?? process.env;
+  // path null: no file at all (tests); undefined: $FEEDLOOP_CONFIG or ./feedloop.config.json when present
+  const path = opts.path === null ? '' : (opts.path ?? env.FEEDLOOP_CONFIG ?? 'feedloop.config.json');
+  const cfg = structuredClone(DEFAULT_CONFIG);
+  if (path && existsSync(path)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot parse ${path}: ${(e as Error).message}`);
+    } 
+    merge(cfg as unknown as Record<string, Json>, parsed, '');
+  } else if (opts.path) {
+    throw new ConfigError(`config file ${opts.path} not found`, 'config');
+  }
+  applyEnv(cfg as unknown as Record<string, Json>, env, 'FEEDLOOP');
+  if (opts.overrides) merge(cfg as unknown as Record<string, Json>, opts.overrides, '');
+  validate(cfg);
+  return cfg;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function merge(target: Record<string, Json>, src: unknown, path: string): void {
+  if (typeof src !== 'object' || src === null || Array.isArray(src)) throw new ConfigError(`${path || 'config'} must be an object`, path);
+  for (const [k, v] of Object.entries(src)) {
+    const key = path ? `${path}.${k}` : k;
+    if (!(k in target)) throw new ConfigError(`unknown config key ${key}`, key);
+    const cur = target[k];
+    if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) merge(cur, v, key);
+    else {
+      if (typeof v !== typeof cur || Array.isArray(v) !== Array.isArray(cur)) {
+        throw new ConfigError(`config key ${key} must be ${Array.isArray(cur) ? 'an array' : `a ${typeof cur}`}`, key);
+      }
+      target[k] = v as Json;
+    }
+  }
+}
+
+function applyEnv(target: Record<string, Json>, env: NodeJS.ProcessEnv, prefix: string): void {
+  for (const [k, cur] of Object.entries(target)) {
+    const name = `${prefix}_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) {
+      applyEnv(cur, env, name);
+      continue;
+    }
+    const raw = env[name];
+    if (raw === undefined) continue;
+    if (typeof cur === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got ${JSON.stringify(raw)}`, name);
+      target[k] = n;
+    } else if (typeof cur === 'boolean') target[k] = raw === 'true' || raw === '1';
+    else if (Array.isArray(cur)) target[k] = raw.split(',').map((s) => Number(s.trim()));
+    else target[k] = raw;
+  }
+}
+
+function validate(cfg: FeedloopConfig): void {
+  const positiveInts: [string, number][] = [
+    ['server.port', cfg.server.port],
+    ['log.partitions', cfg.log.partitions],
+    ['log.segmentMaxBytes', cfg.log.segmentMaxBytes],
+    ['ingest.maxEventsPerRequest', cfg.ingest.maxEventsPerRequest],
+    ['ingest.dedupCapacity', cfg.ingest.dedupCapacity],
+    ['features.lastN', cfg.features.lastN],
+    ['features.userTopK', cfg.features.userTopK],
+    ['features.covisTopK', cfg.features.covisTopK],
+    ['features.trendingTopK', cfg.features.trendingTopK],
+  ];
+  for (const [key, v] of positiveInts) {
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${key} must be a positive integer, got ${v}`, key);
+  }
+  if (cfg.server.port > 65535) throw new ConfigError('server.port must be ≤ 65535', 'server.port');
+  if (cfg.log.durability !== 'fsync' && cfg.log.durability !== 'interval') {
+    throw new ConfigError(`log.durability must be 'fsync' or 'interval', got ${JSON.stringify(cfg.log.durability)}`, 'log.durability');
+  }
+  if (cfg.features.windowsSec.length === 0 || cfg.features.windowsSec.some((w) => !(w > 0))) {
+    throw new ConfigError('features.windowsSec must be a non-empty list of positive seconds', 'features.windowsSec');
+  }
+  if (cfg.ingest.maxEventsPerRequest > 1000) throw new ConfigError('ingest.maxEventsPerRequest must be ≤ 1000', 'ingest.maxEventsPerRequest');
+}

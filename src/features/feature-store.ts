@@ -1,0 +1,54 @@
+/**
+ * The `FeatureStore` port: the online store of real-time features, written by the stream processor and read by
+ * the serving path and the debug API.
+ *
+ * Contract (test/conformance/feature-store.conformance.ts runs against every adapter):
+ * - `apply` takes log entries in log order and the log positions reached after them; state reflects exactly the
+ *   entries applied, and `positions()` returns the positions of the last `apply`. Applying the same sequence to two
+ *   empty stores yields equal features.
+ * - `checkpoint` makes state + positions durable together; after a crash the store comes back at the last
+ *   checkpoint and the processor replays the log from `positions()` — so restart restores state exactly.
+ * - Reads never throw for unknown ids: they return `undefined`.
+ * - Values are as of `nowMs`: decayed counters are decayed to it, ages measured from it.
+ */
+import type { LogEntry } from '../log/log-entry.js';
+
+export type Entity = 'user' | 'item' | 'author';
+
+export interface FeatureStore {
+  readonly name: string;
+  /** Log positions (next offset per partition) the state reflects; zeros for an empty store. */
+  positions(): number[];
+  apply(entries: readonly LogEntry[], positionsAfter: readonly number[]): void;
+  /** Durably saves state and positions. */
+  checkpoint(): Promise<void>;
+  /** All features of one entity as of `nowMs`, for debugging and the freshness benchmark. */
+  describe(entity: Entity, id: string, nowMs: number): EntityFeatures | undefined;
+  /** The current trending items, best first, with their decayed engagement score. */
+  trending(limit: number, nowMs: number): { itemId: string; score: number }[];
+  /** Counts and bytes of what is stored, for the memory report and /metrics. */
+  stats(): StoreStats;
+  close(): Promise<void>;
+}
+
+export interface EntityFeatures {
+  entity: Entity;
+  id: string;
+  /** Scalar features by name (counters per window, totals, rates, ages, session values). */
+  values: Record<string, number>;
+  /** Last-N lists, newest first. */
+  lists: Record<string, { id: string; ts: number }[]>;
+  /** Top-K maps, largest first. */
+  maps: Record<string, { key: string; values: Record<string, number> }[]>;
+  /** Catalog/profile attributes (author, category, country…). */
+  attributes: Record<string, string | number | boolean | string[]>;
+}
+
+export interface StoreStats {
+  items: number;
+  users: number;
+  authors: number;
+  /** Bytes of columnar feature slabs per table, excluding last-N lists. */
+  bytesPerRow: Record<string, number>;
+  totalBytes: number;
+}

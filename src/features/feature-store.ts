@@ -50,5 +50,7 @@ export interface StoreStats {
   authors: number;
   /** Bytes of columnar feature slabs per table, excluding last-N lists. */
   bytesPerRow: Record<string, number>;
+  /** Bytes allocated by last-N list arenas. */
+  lastNBytes: number;
   totalBytes: number;
 }

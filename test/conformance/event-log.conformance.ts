@@ -159,7 +159,8 @@ export function eventLogConformance(name: string, factory: ConformanceFactory): 
     void it('reports endOffsets consistent with reads; reads past the end return []', () =>
       withLog(async (log) => {
         const u = fresh();
-        const positions = await log.append(Array.from({ length: 30 }, (_, i) => ({ key: `${u}-${i}`, value: text('x') })));
+        const records = Array.from({ length: 30 }, (_, i) => ({ key: `${u}-${i}`, value: text('x') }));
+        const positions = await log.append(records);
         const ends = await log.endOffsets();
         assert.equal(ends.length, log.partitionCount);
         for (const pos of positions) assert.ok(pos.offset < ends[pos.partition]);
@@ -232,7 +233,8 @@ export function eventLogConformance(name: string, factory: ConformanceFactory): 
         const u = fresh();
         const seqs: (number | undefined)[] = [];
         for (let a = 0; a < 5; a++) {
-          const positions = await log.append(Array.from({ length: 8 }, (_, i) => ({ key: `${u}-${i}`, value: text('s') })));
+          const records = Array.from({ length: 8 }, (_, i) => ({ key: `${u}-${i}`, value: text('s') }));
+          const positions = await log.append(records);
           for (const pos of positions) seqs.push((await readAt(log, pos.partition, pos.offset)).seq);
         }
         if (seqs[0] === undefined) return assert.ok(seqs.every((s) => s === undefined));

@@ -49,7 +49,7 @@ export function makeItems(n: number, seed = 1): Item[] {
 }
 
 /** A stream of plausible events: impressions followed by views/completes/likes/skips, in time order. */
-export function makeEvents(n: number, opts: { users?: number; items?: number; seed?: number; prefix?: string; startMs?: number } = {}): WireEvent[] {
+export function makeEvents(n: number, opts: { users?: number; items?: number; seed?: number; prefix?: string; startMs?: number; maxStepMs?: number } = {}): WireEvent[] {
   const r = rng(opts.seed ?? 2);
   const users = opts.users ?? 20;
   const items = opts.items ?? 50;
@@ -59,7 +59,7 @@ export function makeEvents(n: number, opts: { users?: number; items?: number; se
   while (out.length < n) {
     const user_id = `u${Math.floor(r() * users)}`;
     const item_id = `i${Math.floor(r() * items)}`;
-    ts += Math.floor(r() * 5000);
+    ts += Math.floor(r() * (opts.maxStepMs ?? 5000));
     const id = () => `${prefix}${out.length}`;
     out.push({ type: 'impression', id: id(), user_id, item_id, ts, request_id: `r${out.length}`, position: Math.floor(r() * 10), session_id: `s-${user_id}-${Math.floor(ts / 3_600_000)}` });
     const x = r();

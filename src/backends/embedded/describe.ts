@@ -26,14 +26,14 @@ export function describeEntity(s: EmbeddedFeatureStore, entity: Entity, id: stri
   }
 
   if (entity === 'item') {
-    const created = t.itemCreatedAt.data[row];
+    const created = t.itemCreatedAt.get(row);
     if (!Number.isNaN(created)) out.values.age_sec = Math.max(0, (nowMs - created) / 1000);
-    out.values.duration_ms = t.itemDuration.data[row];
-    out.attributes.known = t.itemKnown.data[row] === 1;
-    out.attributes.deleted = t.itemDeleted.data[row] === 1;
-    const a = t.itemAuthor.data[row];
+    out.values.duration_ms = t.itemDuration.get(row);
+    out.attributes.known = t.itemKnown.get(row) === 1;
+    out.attributes.deleted = t.itemDeleted.get(row) === 1;
+    const a = t.itemAuthor.get(row);
     if (a >= 0) out.attributes.author_id = t.author.ids[a];
-    const c = s.dict.category.value(t.itemCategory.data[row]);
+    const c = s.dict.category.value(t.itemCategory.get(row));
     if (c !== undefined) out.attributes.category = c;
     if (s.itemTags[row]) out.attributes.tags = s.itemTags[row]!;
     if (!Number.isNaN(created)) out.attributes.created_at = created;
@@ -48,21 +48,21 @@ export function describeEntity(s: EmbeddedFeatureStore, entity: Entity, id: stri
     const asRecord = (vals: number[]) => Object.fromEntries(fields.map((f, i) => [f, vals[i]]));
     out.maps.categories = t.userCategories.entries(row, nowMs).map((e) => ({ key: s.dict.category.value(e.key) ?? '', values: asRecord(e.values) }));
     out.maps.authors = t.userAuthors.entries(row, nowMs).map((e) => ({ key: t.author.ids[e.key], values: asRecord(e.values) }));
-    const sess = t.userSession.data.subarray(row * 7, row * 7 + 7);
+    const sess = Array.from({ length: 7 }, (_, k) => t.userSession.get(row, k));
     out.values.session_items = sess[3];
     out.values.session_views = sess[4];
     out.values.session_mean_watch_ratio = sess[6] > 0 ? sess[5] / sess[6] : 0;
     out.values.session_length_sec = sess[2] > 0 ? (sess[2] - sess[1]) / 1000 : 0;
     const dicts: [string, number, { value(c: number): string | undefined }][] = [
-      ['country', t.userCountry.data[row], s.dict.country],
-      ['language', t.userLanguage.data[row], s.dict.language],
-      ['age_bucket', t.userAgeBucket.data[row], s.dict.ageBucket],
+      ['country', t.userCountry.get(row), s.dict.country],
+      ['language', t.userLanguage.get(row), s.dict.language],
+      ['age_bucket', t.userAgeBucket.get(row), s.dict.ageBucket],
     ];
     for (const [name, code, dict] of dicts) {
       const v = dict.value(code);
       if (v !== undefined) out.attributes[name] = v;
     }
-    if (!Number.isNaN(t.userCreatedAt.data[row])) out.attributes.created_at = t.userCreatedAt.data[row];
+    if (!Number.isNaN(t.userCreatedAt.get(row))) out.attributes.created_at = t.userCreatedAt.get(row);
   }
   return out;
 }

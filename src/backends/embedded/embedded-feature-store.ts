@@ -50,7 +50,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   /** Opens the store, restoring the snapshot at `snapshotPath` when there is one. */
   static async open(opts: EmbeddedStoreOptions): Promise<EmbeddedFeatureStore> {
     const s = new EmbeddedFeatureStore(opts);
-    if (opts.snapshotPath) await readSnapshot(opts.snapshotPath, s, opts.sidecars ?? []);
+    if (opts.snapshotPath) await readSnapshot(opts.snapshotPath, s, s.sidecars());
     return s;
   }
 
@@ -76,7 +76,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
           this.applyUser(e.user);
           break;
         case 'item_delete':
-          this.t.itemDeleted.data[this.t.item.upsert(e.itemId)] = 1;
+          this.t.itemDeleted.set(this.t.item.upsert(e.itemId), 1);
           break;
       }
     }
@@ -84,7 +84,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   }
 
   async checkpoint(): Promise<void> {
-    if (this.opts.snapshotPath) await writeSnapshot(this.opts.snapshotPath, this, this.opts.sidecars ?? []);
+    if (this.opts.snapshotPath) await writeSnapshot(this.opts.snapshotPath, this, this.sidecars());
   }
 
   describe(entity: Entity, id: string, nowMs: number): EntityFeatures | undefined {
@@ -94,7 +94,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   trending(limit: number, nowMs: number): { itemId: string; score: number }[] {
     const out: { itemId: string; score: number }[] = [];
     for (const { row, score } of this.trendingList.top(this.trendingList.size, nowMs)) {
-      if (this.t.itemDeleted.data[row]) continue;
+      if (this.t.itemDeleted.get(row)) continue;
       out.push({ itemId: this.t.item.ids[row], score });
       if (out.length === limit) break;
     }
@@ -108,23 +108,30 @@ export class EmbeddedFeatureStore implements FeatureStore {
       users: t.user.size,
       authors: t.author.size,
       bytesPerRow: t.bytesPerRow(),
+      lastNBytes: t.lastN.reduce((sum, l) => sum + l.list.bytes(), 0),
       totalBytes: t.item.bytes() + t.user.bytes() + t.author.bytes(),
     };
   }
 
   async close(): Promise<void> {}
 
+  /** State outside the slab tables that snapshots carry: last-N arenas and the caller's sidecars. */
+  private sidecars(): SnapshotSidecar[] {
+    const arenas = this.t.lastN.map(({ list }) => ({ name: `last-n:${list.name}`, serialize: () => list.serialize(), restore: (b: Uint8Array) => list.restore(b) }));
+    return [...arenas, ...(this.opts.sidecars ?? [])];
+  }
+
   private applyItem(item: Item): void {
     const t = this.t;
     const row = t.item.upsert(item.id);
-    const isNew = !t.itemKnown.data[row];
-    t.itemKnown.data[row] = 1;
-    t.itemDeleted.data[row] = 0;
-    t.itemCreatedAt.data[row] = item.created_at;
-    t.itemDuration.data[row] = item.duration_ms ?? 0;
+    const isNew = !t.itemKnown.get(row);
+    t.itemKnown.set(row, 1);
+    t.itemDeleted.set(row, 0);
+    t.itemCreatedAt.set(row, item.created_at);
+    t.itemDuration.set(row, item.duration_ms ?? 0);
     const authorRow = t.author.upsert(item.author_id);
-    t.itemAuthor.data[row] = authorRow;
-    t.itemCategory.data[row] = item.category === undefined ? -1 : this.dict.category.code(item.category);
+    t.itemAuthor.set(row, authorRow);
+    t.itemCategory.set(row, item.category === undefined ? -1 : this.dict.category.code(item.category));
     this.itemText[row] = item.text;
     this.itemTags[row] = item.tags;
     if (isNew) {
@@ -136,10 +143,10 @@ export class EmbeddedFeatureStore implements FeatureStore {
   private applyUser(user: User): void {
     const t = this.t;
     const row = t.user.upsert(user.id);
-    t.userCountry.data[row] = user.country === undefined ? -1 : this.dict.country.code(user.country);
-    t.userLanguage.data[row] = user.language === undefined ? -1 : this.dict.language.code(user.language);
-    t.userAgeBucket.data[row] = user.age_bucket === undefined ? -1 : this.dict.ageBucket.code(user.age_bucket);
-    t.userCreatedAt.data[row] = user.created_at ?? NaN;
+    t.userCountry.set(row, user.country === undefined ? -1 : this.dict.country.code(user.country));
+    t.userLanguage.set(row, user.language === undefined ? -1 : this.dict.language.code(user.language));
+    t.userAgeBucket.set(row, user.age_bucket === undefined ? -1 : this.dict.ageBucket.code(user.age_bucket));
+    t.userCreatedAt.set(row, user.created_at ?? NaN);
   }
 
   private applyEvent(e: StoredEvent): void {
@@ -162,8 +169,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
       t.itemCounters.clock.advance(itemRow, e.ts);
       t.itemCounters.apply(itemRow, code, e, f);
       if (ITEM_ENGAGEMENT.on.includes(e.type)) this.updateTrending(itemRow);
-      authorRow = t.itemAuthor.data[itemRow];
-      const category = t.itemCategory.data[itemRow];
+      authorRow = t.itemAuthor.get(itemRow);
+      const category = t.itemCategory.get(itemRow);
       const field = f.positive ? 0 : e.type === 'impression' ? 1 : e.type === 'skip' ? 2 : -1;
       if (field >= 0) {
         if (category >= 0) t.userCategories.add(userRow, category, field, 1);
@@ -185,7 +192,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   /** Duration, watch ratio and positivity of an event, computed once. */
   private facts(e: StoredEvent, itemRow: number): EventFacts {
     const f = this.f;
-    f.durationMs = itemRow >= 0 ? this.t.itemDuration.data[itemRow] : 0;
+    f.durationMs = itemRow >= 0 ? this.t.itemDuration.get(itemRow) : 0;
     const watch = 'watch_ms' in e && typeof e.watch_ms === 'number' ? e.watch_ms : undefined;
     f.watchRatio = watch !== undefined && f.durationMs > 0 ? Math.min(2, watch / f.durationMs) : NaN;
     switch (e.type) {
@@ -205,8 +212,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
   }
 
   private updateSession(row: number, e: StoredEvent, f: EventFacts): void {
-    const s = this.t.userSession.data;
-    const b = row * 7;
+    const s = this.t.userSession.page(row);
+    const b = this.t.userSession.base(row);
     const sid = e.session_id === undefined ? NaN : hashString(e.session_id);
     const sameSession =
       s[b + 2] > 0 &&
@@ -228,8 +235,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   private updateTrending(itemRow: number): void {
     const c = this.t.itemCounters;
     const tw = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
-    const value = c.decayed.col.data[itemRow * c.decayed.col.stride + this.engagementIdx * this.t.tausMs.length + tw];
-    this.trendingList.update(itemRow, value, c.clock.ref.data[itemRow]);
+    this.trendingList.update(itemRow, c.decayed.raw(itemRow, this.engagementIdx, tw), c.clock.ref.get(itemRow));
   }
 
   /** Pairs the item with the user's previous positives (bounded count and gap), both directions. */

@@ -6,7 +6,8 @@
 import type { FeedloopConfig } from '../../config/config.js';
 import { EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/schemas.js';
 import { FEATURE_DEFINITIONS, TOPK_WINDOW, type CounterDef, type EventFacts } from '../../features/definitions.js';
-import { DecayClock, DecayedCounters, LastN, TopKMap, Totals } from './primitives.js';
+import { LastN } from './last-n.js';
+import { DecayClock, DecayedCounters, TopKMap, Totals } from './primitives.js';
 import { SlabTable, type Column } from './slab-table.js';
 
 /** One counter update compiled for an event type. */
@@ -121,7 +122,7 @@ export class FeatureTables {
   /** Slab bytes per row of each table, excluding last-N lists (they are bounded separately by `features.lastN`). */
   bytesPerRow(): Record<string, number> {
     const perRow = (t: SlabTable, skip: (name: string) => boolean) =>
-      t.allColumns().reduce((s, c) => (skip(c.name) ? s : s + c.stride * c.data.BYTES_PER_ELEMENT), 0);
+      t.allColumns().reduce((s, c) => (skip(c.name) ? s : s + c.bytesPerRow), 0);
     return {
       item: perRow(this.item, () => false),
       user: perRow(this.user, (n) => n.startsWith('last_')),

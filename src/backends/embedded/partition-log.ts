@@ -9,6 +9,7 @@ import type { LogRecord } from '../../log/event-log.js';
 import { CorruptDataError } from '../../errors.js';
 import { fsyncDir, isErrnoCode, readAt, writeFully } from './file-io.js';
 import { decodeRecord, recordLengthAt } from './record-codec.js';
+import { TailCache } from './tail-cache.js';
 import { INDEX_STRIDE, SCAN_CHUNK_BYTES, Segment, parseSegmentFileName, segmentFileName } from './segment-file.js';
 
 /** Bytes of recently committed data kept in memory per partition for tail reads. */
@@ -47,8 +48,7 @@ export class PartitionLog {
   endOffset = 0;
   /** Written but not yet fdatasynced (interval durability). */
   dirty = false;
-  private cache: { position: number; bytes: Buffer }[] = [];
-  private cacheBytes = 0;
+  private readonly cache = new TailCache(TAIL_CACHE_BYTES);
   private readTick = 0;
 
   private constructor(
@@ -187,13 +187,12 @@ export class PartitionLog {
       const segment = piece.segment;
       if (piece.isNewSegment) {
         this.segments.push(segment);
-        this.cache = [];
-        this.cacheBytes = 0;
+        this.cache.clear();
       }
       for (const position of piece.indexPositions) segment.pushIndex(position);
       segment.sizeBytes = piece.startPosition + piece.bytes.length;
       segment.recordCount += piece.recordCount;
-      this.addToCache(piece.startPosition, piece.bytes);
+      this.cache.add(piece.startPosition, piece.bytes);
     }
     this.endOffset += flush.recordCount;
     if (!durable) this.dirty = true;
@@ -203,9 +202,8 @@ export class PartitionLog {
   async sync(hooks: FaultHooks): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    const handle = this.active.handle!;
     await hooks.beforeSync?.(this.id);
-    await handle.datasync();
+    await this.active.handle!.datasync();
   }
 
   /** Up to `maxRecords` committed records from `fromOffset` on. */
@@ -232,7 +230,7 @@ export class PartitionLog {
     let wantBytes = 0;
     try {
       while (current < end) {
-        let bytes = segment === this.active ? this.cached(position) : undefined;
+        let bytes = segment === this.active ? this.cache.from(position) : undefined;
         let shortRead = false;
         if (!bytes) {
           handle ??= await segment.acquire(++this.readTick);
@@ -263,28 +261,6 @@ export class PartitionLog {
       if (handle) segment.release();
     }
     return end;
-  }
-
-  /** Cached committed bytes of the active segment from `position` to the end of the cache chunk holding it. */
-  private cached(position: number): Buffer | undefined {
-    for (let i = this.cache.length - 1; i >= 0; i--) {
-      const c = this.cache[i];
-      if (position >= c.position) {
-        return position < c.position + c.bytes.length ? c.bytes.subarray(position - c.position) : undefined;
-      }
-    }
-    return undefined;
-  }
-
-  private addToCache(position: number, bytes: Buffer): void {
-    if (bytes.length > TAIL_CACHE_BYTES) {
-      this.cache = [];
-      this.cacheBytes = 0;
-      return;
-    }
-    this.cache.push({ position, bytes });
-    this.cacheBytes += bytes.length;
-    while (this.cacheBytes > TAIL_CACHE_BYTES) this.cacheBytes -= this.cache.shift()!.bytes.length;
   }
 
   /** Index of the segment holding `offset` (binary search over base offsets). */

@@ -4,8 +4,8 @@
  * - DecayedCounters: Σ amount·exp(-(t - tᵢ)/τ) for each counter and window. Late events (tᵢ < reference time)
  *   are added already decayed, so the result does not depend on arrival order beyond float rounding.
  * - Totals: exact running sums (Float64).
- * - LastN: a bounded ring of (item row, ts), newest last.
  * - TopKMap: K (key, fields…) slots per row, decayed with one window, evicting the smallest first field.
+ * Bounded last-N lists are in last-n.ts.
  */
 import type { Column, SlabTable } from './slab-table.js';
 
@@ -33,22 +33,21 @@ export class DecayClock {
   }
   /** Moves the row's reference time to `tsMs` if later, and sets `late` for the event at `tsMs`. */
   advance(row: number, tsMs: number): void {
-    const ref = this.ref.data;
-    const dt = tsMs - ref[row];
+    const dt = tsMs - this.ref.get(row);
     if (dt > 0) {
       for (let w = 0; w < this.tausMs.length; w++) {
         this.factors[w] = Math.exp(-dt / this.tausMs[w]);
         this.late[w] = 1;
       }
       for (const b of this.blocks) b.decay(row, this.factors);
-      ref[row] = tsMs;
+      this.ref.set(row, tsMs);
     } else {
       for (let w = 0; w < this.tausMs.length; w++) this.late[w] = dt === 0 ? 1 : Math.exp(dt / this.tausMs[w]);
     }
   }
   /** Factor that brings the row's stored values to `nowMs` for window `w`. */
   toNow(row: number, w: number, nowMs: number): number {
-    const dt = nowMs - this.ref.data[row];
+    const dt = nowMs - this.ref.get(row);
     return dt > 0 ? Math.exp(-dt / this.tausMs[w]) : 1;
   }
 }
@@ -66,20 +65,24 @@ export class DecayedCounters implements Decaying {
     clock.register(this);
   }
   decay(row: number, factors: Float64Array): void {
-    const d = this.col.data;
+    const d = this.col.page(row);
+    const base = this.col.base(row);
     const W = this.w;
-    const base = row * this.col.stride;
     for (let i = 0; i < this.col.stride; i++) d[base + i] *= factors[i % W];
   }
   /** Adds `amount` to counter `c` in every window; call `clock.advance(row, ts)` first. */
   add(row: number, c: number, amount: number): void {
-    const d = this.col.data;
-    const base = row * this.col.stride + c * this.w;
+    const d = this.col.page(row);
+    const base = this.col.base(row) + c * this.w;
     const late = this.clock.late;
     for (let w = 0; w < this.w; w++) d[base + w] += amount * late[w];
   }
+  /** Value as stored (as of the row's reference time). */
+  raw(row: number, c: number, w: number): number {
+    return this.col.get(row, c * this.w + w);
+  }
   read(row: number, c: number, w: number, nowMs: number): number {
-    return this.col.data[row * this.col.stride + c * this.w + w] * this.clock.toNow(row, w, nowMs);
+    return this.raw(row, c, w) * this.clock.toNow(row, w, nowMs);
   }
 }
 
@@ -92,40 +95,10 @@ export class Totals {
     this.col = table.float64('totals', names.length);
   }
   add(row: number, c: number, amount: number): void {
-    this.col.data[row * this.col.stride + c] += amount;
+    this.col.page(row)[this.col.base(row) + c] += amount;
   }
   read(row: number, c: number): number {
-    return this.col.data[row * this.col.stride + c];
-  }
-}
-
-export class LastN {
-  readonly items: Column<Int32Array>;
-  readonly ts: Column<Float64Array>;
-  readonly count: Column<Int32Array>;
-  constructor(
-    table: SlabTable,
-    readonly name: string,
-    readonly n: number,
-  ) {
-    this.items = table.int32(`last_${name}`, n, -1);
-    this.ts = table.float64(`last_${name}_ts`, n);
-    this.count = table.int32(`last_${name}_count`);
-  }
-  push(row: number, item: number, tsMs: number): void {
-    const k = this.count.data[row]++;
-    const slot = row * this.n + (k % this.n);
-    this.items.data[slot] = item;
-    this.ts.data[slot] = tsMs;
-  }
-  /** Newest first; calls `fn(itemRow, ts)` until it returns false or the list ends. */
-  forEachNewest(row: number, fn: (item: number, tsMs: number) => boolean | void): void {
-    const total = this.count.data[row];
-    const len = Math.min(total, this.n);
-    for (let i = 1; i <= len; i++) {
-      const slot = row * this.n + ((total - i) % this.n);
-      if (fn(this.items.data[slot], this.ts.data[slot]) === false) return;
-    }
+    return this.col.get(row, c);
   }
 }
 
@@ -147,34 +120,36 @@ export class TopKMap implements Decaying {
   }
   decay(row: number, factors: Float64Array): void {
     const f = factors[this.window];
-    const d = this.vals.data;
-    const n = this.k * this.fields.length;
-    for (let i = row * n; i < row * n + n; i++) d[i] *= f;
+    const d = this.vals.page(row);
+    const b = this.vals.base(row);
+    for (let i = b; i < b + this.vals.stride; i++) d[i] *= f;
   }
   /** Adds `amount` to `field` of `key`; inserts the key, evicting the entry with the smallest first field if full. */
   add(row: number, key: number, field: number, amount: number): void {
-    const keys = this.keys.data;
+    const keys = this.keys.page(row);
+    const kb = this.keys.base(row);
+    const vals = this.vals.page(row);
+    const vb = this.vals.base(row);
     const F = this.fields.length;
-    const base = row * this.k;
     let slot = -1;
     let empty = -1;
     let min = -1;
     for (let i = 0; i < this.k; i++) {
-      const kk = keys[base + i];
+      const kk = keys[kb + i];
       if (kk === key) {
         slot = i;
         break;
       }
       if (kk === -1) {
         if (empty === -1) empty = i;
-      } else if (min === -1 || this.vals.data[(base + i) * F] < this.vals.data[(base + min) * F]) min = i;
+      } else if (min === -1 || vals[vb + i * F] < vals[vb + min * F]) min = i;
     }
     if (slot === -1) {
       slot = empty !== -1 ? empty : min;
-      keys[base + slot] = key;
-      this.vals.data.fill(0, (base + slot) * F, (base + slot + 1) * F);
+      keys[kb + slot] = key;
+      vals.fill(0, vb + slot * F, vb + (slot + 1) * F);
     }
-    this.vals.data[(base + slot) * F + field] += amount * this.clock.late[this.window];
+    vals[vb + slot * F + field] += amount * this.clock.late[this.window];
   }
   /** Entries by first field, descending, decayed to `nowMs`. */
   entries(row: number, nowMs: number): { key: number; values: number[] }[] {
@@ -182,10 +157,9 @@ export class TopKMap implements Decaying {
     const scale = this.clock.toNow(row, this.window, nowMs);
     const out: { key: number; values: number[] }[] = [];
     for (let i = 0; i < this.k; i++) {
-      const key = this.keys.data[row * this.k + i];
+      const key = this.keys.get(row, i);
       if (key === -1) continue;
-      const at = (row * this.k + i) * F;
-      out.push({ key, values: Array.from(this.vals.data.subarray(at, at + F), (v) => v * scale) });
+      out.push({ key, values: Array.from({ length: F }, (_, f) => this.vals.get(row, i * F + f) * scale) });
     }
     return out.sort((a, b) => b.values[0] - a.values[0]);
   }

@@ -23,9 +23,13 @@ export const MAX_BODY_BYTES = 0x7fff_ffff;
 /** Encodes one record (header + body) into a fresh Buffer. Throws ValidationError for an oversized key or value. */
 export function encodeRecord(seq: number, appendTimeMs: number, key: string, value: Uint8Array): Buffer {
   const keyBytes = Buffer.byteLength(key, 'utf8');
-  if (keyBytes > MAX_KEY_BYTES) throw new ValidationError(`key is ${keyBytes} UTF-8 bytes; max ${MAX_KEY_BYTES}`, 'key');
+  if (keyBytes > MAX_KEY_BYTES) {
+    throw new ValidationError(`key is ${keyBytes} UTF-8 bytes; max ${MAX_KEY_BYTES}`, 'key');
+  }
   const bodyBytes = BODY_FIXED_BYTES + keyBytes + value.byteLength;
-  if (bodyBytes > MAX_BODY_BYTES) throw new ValidationError(`record is ${bodyBytes} bytes; max ${MAX_BODY_BYTES}`, 'value');
+  if (bodyBytes > MAX_BODY_BYTES) {
+    throw new ValidationError(`record is ${bodyBytes} bytes; max ${MAX_BODY_BYTES}`, 'value');
+  }
   const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bodyBytes);
   buf.writeUInt32LE(bodyBytes, 0);
   buf.writeDoubleLE(seq, 8);

@@ -97,7 +97,8 @@ export class Segment {
       if (problem !== undefined) {
         if (!isLast) {
           throw new CorruptDataError(
-            `partition ${partition}: ${problem} at byte ${pos} of sealed segment ${path} (expected only in the last segment)`,
+            `partition ${partition}: ${problem} at byte ${pos} of sealed segment ${path} ` +
+              '(a torn tail is only possible in the last segment)',
           );
         }
         await handle.truncate(pos);
@@ -129,7 +130,7 @@ export class Segment {
     this.index[this.indexLength++] = position;
   }
 
-  /** Nearest indexed record at or before `offset` (a committed offset of this segment): its offset and byte position. */
+  /** Nearest indexed record at or before `offset` (committed, in this segment): its offset and byte position. */
   locate(offset: number): { offset: number; position: number } {
     const k = Math.floor((offset - this.baseOffset) / INDEX_STRIDE);
     return { offset: this.baseOffset + k * INDEX_STRIDE, position: this.index[k] };

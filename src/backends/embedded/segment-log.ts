@@ -13,10 +13,16 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppendRecord, Durability, EventLog, LogRecord, RecordPosition } from '../../log/event-log.js';
 import { partitionFor } from '../../log/partitioner.js';
-import { BackendUnavailableError, ConfigError, CorruptDataError, FeedloopError, ValidationError } from '../../errors.js';
+import {
+  BackendUnavailableError,
+  ConfigError,
+  CorruptDataError,
+  FeedloopError,
+  ValidationError,
+} from '../../errors.js';
 import { ConsumerOffsetStore } from './consumer-offsets.js';
 import { isErrnoCode, writeFileAtomic } from './file-io.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { PartitionLog, type FaultHooks } from './partition-log.js';
 
 /** Options of `openSegmentLog`. */
@@ -58,7 +64,7 @@ export class SegmentEventLog implements EventLog {
     private readonly offsets: ConsumerOffsetStore,
     /** Torn tails cut off at open, one entry per affected partition (empty after a clean shutdown). */
     readonly recovery: readonly RecoveryReportEntry[],
-    opts: { nextSeq: number; segmentMaxBytes: number; durability: Durability; maxBatchDelayMs: number; faults: FaultHooks },
+    opts: Omit<GroupCommitOptions, 'onCommitted'>,
   ) {
     this.committer = new GroupCommitter(partitions, { ...opts, onCommitted: () => this.notifyListeners() });
   }
@@ -169,7 +175,7 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
   await mkdir(dir, { recursive: true });
   await checkOrWriteMeta(dir, partitionCount);
   const opened = await Promise.allSettled(
-    Array.from({ length: partitionCount }, (_, p) => PartitionLog.open(p, join(dir, `p-${String(p).padStart(3, '0')}`))),
+    Array.from({ length: partitionCount }, (_, p) => PartitionLog.open(p, join(dir, partitionDirName(p)))),
   );
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -185,7 +191,9 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
     throw err;
   }
   const nextSeq = ok.reduce((max, r) => Math.max(max, r.maxSeq), -1) + 1;
-  const recovery = ok.flatMap((r, p) => (r.truncatedBytes > 0 ? [{ partition: p, truncatedBytes: r.truncatedBytes }] : []));
+  const recovery = ok.flatMap((r, partition) =>
+    r.truncatedBytes > 0 ? [{ partition, truncatedBytes: r.truncatedBytes }] : [],
+  );
   return new SegmentEventLog(
     partitionCount,
     ok.map((r) => r.log),
@@ -193,6 +201,11 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
     recovery,
     { nextSeq, segmentMaxBytes, durability, maxBatchDelayMs, faults: opts.faults ?? {} },
   );
+}
+
+/** `p-000`, `p-001`, …: the directory of a partition. */
+function partitionDirName(partition: number): string {
+  return `p-${String(partition).padStart(3, '0')}`;
 }
 
 async function checkOrWriteMeta(dir: string, partitionCount: number): Promise<void> {

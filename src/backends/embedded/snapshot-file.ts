@@ -29,9 +29,9 @@ export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidec
     name: t.name,
     ids: t.ids.slice(),
     columns: t.allColumns().map((c) => {
-      const used = t.size * c.stride * c.data.BYTES_PER_ELEMENT;
-      blobs.push(new Uint8Array(c.data.buffer, c.data.byteOffset, used).slice());
-      return { name: c.name, bytes: used };
+      const bytes = c.copyRows(t.size);
+      blobs.push(bytes);
+      return { name: c.name, bytes: bytes.byteLength };
     }),
   }));
   const side = sidecars.map((sc) => {
@@ -102,7 +102,9 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
   }
   for (const sc of header.sidecars as { name: string; bytes: number }[]) {
     const bytes = take(sc.bytes);
-    sidecars.find((x) => x.name === sc.name)?.restore(bytes);
+    const target = sidecars.find((x) => x.name === sc.name);
+    if (!target) throw new CorruptDataError(`${path}: unknown snapshot section ${sc.name}`);
+    target.restore(bytes);
   }
   for (const [k, values] of Object.entries(header.dicts as Record<string, string[]>)) s.dict[k as keyof typeof s.dict].restore(values);
   s.itemText.splice(0, s.itemText.length, ...(header.itemText as (string | undefined)[]).map((x) => x ?? undefined));

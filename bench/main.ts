@@ -1,0 +1,33 @@
+/**
+ * `npm run bench -- NAME`: runs one benchmark and prints a short table, then one JSON object as the last line.
+ * Benchmarks start what they need on the embedded default in a temporary directory.
+ */
+import { benchFreshness } from './freshness.js';
+import { benchIngest } from './ingest.js';
+import { benchLog } from './log.js';
+import { benchFeatureMemory } from './memory.js';
+
+const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
+  ingest: { what: 'HTTP ingest, batches of 500, fsync before ack, processor running', run: () => benchIngest() },
+  freshness: { what: 'ack of a like → visible in user and item features, under ingest load', run: () => benchFreshness() },
+  log: { what: 'embedded segment log alone: append (fsync) and consume', run: () => benchLog() },
+  'feature-memory': { what: 'feature store bytes per item and user at 200k items / 200k users', run: () => benchFeatureMemory() },
+};
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  const bench = name ? BENCHES[name] : undefined;
+  if (!bench) {
+    console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>`);
+    process.exit(2);
+  }
+  console.log(`# ${name}: ${bench.what}`);
+  const result = await bench.run();
+  for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(28)} ${v}`);
+  console.log(JSON.stringify({ bench: name, ...result }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -15,14 +15,14 @@ type Values = Record<string, string | boolean | undefined>;
 export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Values } {
   try {
     const { values } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: false, strict: true });
-    return { values: values as Values };
+    return { values: values };
   } catch (e) {
     throw new ValidationError((e as Error).message, 'argv');
   }
 }
 
 export function configFrom(values: Values): FeedloopConfig {
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k]) : undefined);
   const cfg = loadConfig({ path: str('config') });
   values = { data: str('data'), port: str('port') };
   if (typeof values.data === 'string') cfg.data.dir = values.data;

@@ -85,12 +85,12 @@ export function loadConfig(opts: { path?: string | null; env?: NodeJS.ProcessEnv
     } catch (e) {
       throw new ConfigError(`cannot parse ${path}: ${(e as Error).message}`);
     } 
-    merge(cfg as unknown as Record<string, Json>, parsed, '');
+    merge(cfg, parsed, '');
   } else if (opts.path) {
     throw new ConfigError(`config file ${opts.path} not found`, 'config');
   }
-  applyEnv(cfg as unknown as Record<string, Json>, env, 'FEEDLOOP');
-  if (opts.overrides) merge(cfg as unknown as Record<string, Json>, opts.overrides, '');
+  applyEnv(cfg, env, 'FEEDLOOP');
+  if (opts.overrides) merge(cfg, opts.overrides, '');
   validate(cfg);
   return cfg;
 }

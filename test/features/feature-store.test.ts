@@ -128,7 +128,7 @@ void describe('embedded feature store', () => {
       const side = [{ name: 'ids', serialize: () => ids.serialize(), restore: (b: Uint8Array) => ids.restore(b) }];
       const a = await store(path, side);
       const entries: LogEntry[] = makeItems(50).map((it) => ({ kind: 'item', item: it, ts: T0 }));
-      for (const e of makeEvents(3000)) entries.push({ kind: 'event', event: { ...e, ts: e.ts! } as StoredEvent });
+      for (const e of makeEvents(3000)) entries.push({ kind: 'event', event: { ...e, ts: e.ts! } });
       for (const e of entries) if (e.kind === 'event') ids.add(e.event.id);
       a.apply(entries, [1234, 99]);
       await a.checkpoint();

@@ -11,6 +11,7 @@ import { rm } from 'node:fs/promises';
 import type { FeedloopConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { openSegmentLog } from '../backends/embedded/segment-log.js';
+import type { FaultHooks } from '../backends/embedded/partition-log.js';
 import { EmbeddedFeatureStore } from '../backends/embedded/embedded-feature-store.js';
 import type { EventLog } from '../log/event-log.js';
 import type { FeatureStore } from '../features/feature-store.js';
@@ -38,6 +39,8 @@ export interface OpenEngineOptions {
   rebuild?: boolean;
   /** Log to stderr (default true). */
   logErrors?: boolean;
+  /** Test hooks of the embedded log (throw to simulate a full disk or an fsync failure). */
+  logFaults?: FaultHooks;
 }
 
 export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions = {}): Promise<Engine> {
@@ -52,6 +55,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     segmentMaxBytes: config.log.segmentMaxBytes,
     durability: config.log.durability === 'fsync' ? { mode: 'fsync' } : { mode: 'interval', intervalMs: config.log.fsyncIntervalMs },
     maxBatchDelayMs: config.log.maxBatchDelayMs,
+    faults: opts.logFaults,
   });
   const snapshotPath = join(dataDir, 'state', 'features.snap');
   if (opts.rebuild) await rm(snapshotPath, { force: true });

@@ -15,8 +15,8 @@ export interface ProcessorOptions {
   snapshotIntervalMs: number;
   /** Records read per partition per read call. */
   readChunk?: number;
-  /** Stop applying once an entry's time passes this (offline "features as of" replays); default no limit. */
-  untilTsMs?: number;
+  /** Skip events (and deletions) timed after this (offline "features as of" replays); default none skipped. */
+  asOfMs?: number;
 }
 
 export interface ProcessorObserver {
@@ -146,12 +146,10 @@ export class StreamProcessor {
         const rec = bufs[best][at[best]];
         if (rec.seq !== undefined && rec.seq > limit) break;
         const entry = decodeEntry(rec.value);
-        if (this.opts.untilTsMs !== undefined && entryTs(entry) > this.opts.untilTsMs) {
-          flush();
-          return;
+        if (this.opts.asOfMs === undefined || !isAfter(entry, this.opts.asOfMs)) {
+          if (entry.kind === 'event') this.ids?.add(entry.event.id);
+          batch.push(entry);
         }
-        if (entry.kind === 'event') this.ids?.add(entry.event.id);
-        batch.push(entry);
         newestAppend = rec.appendTimeMs;
         at[best]++;
         pos[best] = rec.offset + 1;
@@ -195,6 +193,11 @@ function nextHeadSeq(bufs: LogRecord[][], at: number[], except: number): number 
   return m;
 }
 
-function entryTs(e: LogEntry): number {
-  return e.kind === 'event' ? e.event.ts : e.ts;
+/**
+ * Whether an entry lies after an as-of cut: events and deletions by their time. Catalog upserts (item and user
+ * attributes) are static metadata and always apply: imported history writes them after the events they describe.
+ */
+function isAfter(e: LogEntry, asOfMs: number): boolean {
+  if (e.kind === 'event') return e.event.ts > asOfMs;
+  return e.kind === 'item_delete' && e.ts > asOfMs;
 }

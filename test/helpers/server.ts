@@ -1,6 +1,6 @@
 /** Starts an engine + HTTP server in-process on a random port, for tests and benchmarks. */
 import type { FeedloopConfig } from '../../src/config/config.js';
-import { openEngine, type Engine } from '../../src/engine/engine.js';
+import { openEngine, type Engine, type OpenEngineOptions } from '../../src/engine/engine.js';
 import { buildServer } from '../../src/server/app.js';
 
 export interface RunningServer {
@@ -10,8 +10,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(cfg: FeedloopConfig): Promise<RunningServer> {
-  const engine = await openEngine(cfg, { logErrors: false });
+export async function startServer(cfg: FeedloopConfig, opts: OpenEngineOptions = {}): Promise<RunningServer> {
+  const engine = await openEngine(cfg, { logErrors: false, ...opts });
   const app = buildServer(engine);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

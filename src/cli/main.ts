@@ -4,6 +4,7 @@
  * are printed as usage errors (exit 2), anything else as a failure (exit 1).
  */
 import { FeedloopError } from '../errors.js';
+import { runConfig } from './config.js';
 import { runImport } from './import.js';
 import { runReplay } from './replay.js';
 import { runServe } from './serve.js';
@@ -15,10 +16,11 @@ commands:
   replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
   import  --dataset NAME [--datasets DIR] [--data DIR]
                                                     load movielens-100k | movielens-1m-split | kuairec-split
+  config  [--config FILE] [--data DIR] [--port N]   print the effective configuration as JSON
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve: runServe, replay: runReplay, import: runImport };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { serve: runServe, replay: runReplay, import: runImport, config: runConfig };
 
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);

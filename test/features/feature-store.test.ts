@@ -1,125 +1,28 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { EmbeddedFeatureStore } from '../../src/backends/embedded/embedded-feature-store.js';
 import { EventIdIndex } from '../../src/ingest/event-id-index.js';
-import type { StoredEvent } from '../../src/domain/schemas.js';
 import type { LogEntry } from '../../src/log/log-entry.js';
+import { featureStoreConformance } from '../conformance/feature-store.conformance.js';
 import { makeEvents, makeItems, T0, tempDir, testConfig } from '../helpers/fixtures.js';
 
-const HOUR = 3_600_000;
 const cfg = testConfig('/nonexistent').features;
 
 async function store(snapshotPath?: string, sidecars = [] as { name: string; serialize(): Uint8Array; restore(b: Uint8Array): void }[]) {
   return EmbeddedFeatureStore.open({ features: cfg, partitionCount: 2, snapshotPath, sidecars });
 }
-const ev = (e: Partial<StoredEvent> & { type: StoredEvent['type'] }): LogEntry => ({
-  kind: 'event',
-  event: { id: Math.random().toString(36), user_id: 'u1', item_id: 'i1', ts: T0, ...e } as StoredEvent,
-});
-const item = (id: string, extra: Partial<ReturnType<typeof makeItems>[number]> = {}): LogEntry => ({
-  kind: 'item',
-  item: { id, author_id: 'a1', created_at: T0 - HOUR, duration_ms: 10_000, category: 'music', ...extra },
-  ts: T0,
+
+const persisted = await tempDir();
+let n = 0;
+let current = '';
+after(() => persisted.cleanup());
+featureStoreConformance('embedded', {
+  open: () => store((current = join(persisted.dir, `s${n++}.snap`))),
+  reopen: () => store(current),
 });
 
 void describe('embedded feature store', () => {
-  void it('counts per window and in total, and decays with time', async () => {
-    const s = await store();
-    s.apply([item('i1'), ev({ type: 'like' }), ev({ type: 'like', ts: T0 + HOUR })], [0, 2]);
-    const now = T0 + HOUR;
-    const f = s.describe('item', 'i1', now)!;
-    assert.equal(f.values.likes_total, 2);
-    // first like is one time constant (1h) old: e^-1 + 1
-    assert.ok(Math.abs(f.values.likes_1h - (1 + Math.exp(-1))) < 1e-5, `likes_1h=${f.values.likes_1h}`);
-    assert.ok(Math.abs(f.values.likes_7d - (1 + Math.exp(-1 / 168))) < 1e-5);
-    const later = s.describe('item', 'i1', now + 2 * HOUR)!;
-    assert.ok(Math.abs(later.values.likes_1h - (1 + Math.exp(-1)) * Math.exp(-2)) < 1e-5);
-    assert.equal(later.values.likes_total, 2);
-    assert.deepEqual(s.positions(), [0, 2]);
-  });
-
-  void it('adds late events already decayed, so arrival order does not matter', async () => {
-    const a = await store();
-    const b = await store();
-    const e1 = ev({ type: 'view', watch_ms: 5000, ts: T0 });
-    const e2 = ev({ type: 'view', watch_ms: 8000, ts: T0 + 2 * HOUR });
-    a.apply([item('i1'), e1, e2], [3, 0]);
-    b.apply([item('i1'), e2, e1], [3, 0]);
-    const fa = a.describe('item', 'i1', T0 + 3 * HOUR)!.values;
-    const fb = b.describe('item', 'i1', T0 + 3 * HOUR)!.values;
-    for (const k of Object.keys(fa)) assert.ok(Math.abs(fa[k] - fb[k]) <= 1e-5 * Math.max(1, Math.abs(fa[k])), k);
-    assert.equal(fa.watch_ms_total, 13_000);
-  });
-
-  void it('smooths rates towards the global rate', async () => {
-    const s = await store();
-    const entries: LogEntry[] = [item('i1'), item('i2')];
-    for (let i = 0; i < 10; i++) entries.push(ev({ type: 'impression', item_id: 'i2', request_id: 'r', position: 0 }));
-    entries.push(ev({ type: 'like', item_id: 'i2' }));
-    entries.push(ev({ type: 'impression', item_id: 'i1', request_id: 'r', position: 0 }), ev({ type: 'like', item_id: 'i1' }));
-    s.apply(entries, [0, 0]);
-    const f1 = s.describe('item', 'i1', T0)!.values;
-    const f2 = s.describe('item', 'i2', T0)!.values;
-    const prior = 2 / 11;
-    assert.ok(Math.abs(f1.like_rate - (1 + 20 * prior) / (1 + 20)) < 1e-5);
-    assert.ok(f1.like_rate > f2.like_rate, 'one like in one impression beats one in ten');
-    assert.ok(f1.like_rate < 0.5, 'but a single impression is pulled to the prior');
-  });
-
-  void it('keeps last-N lists bounded and newest first, and per-category/author maps', async () => {
-    const s = await store();
-    const entries: LogEntry[] = [item('i1'), item('i2', { category: 'sport', author_id: 'a2' })];
-    for (let i = 0; i < cfg.lastN + 5; i++) entries.push(ev({ type: 'like', item_id: i % 2 ? 'i2' : 'i1', ts: T0 + i * 1000 }));
-    s.apply(entries, [0, 0]);
-    const u = s.describe('user', 'u1', T0 + 100_000)!;
-    assert.equal(u.lists.liked.length, cfg.lastN);
-    assert.equal(u.lists.liked[0].ts, T0 + (cfg.lastN + 4) * 1000);
-    assert.deepEqual(new Set(u.maps.categories.map((c) => c.key)), new Set(['music', 'sport']));
-    assert.deepEqual(new Set(u.maps.authors.map((c) => c.key)), new Set(['a1', 'a2']));
-    assert.ok(u.maps.categories[0].values.positives > 20);
-  });
-
-  void it('counts co-visitation between consecutive positives, both ways', async () => {
-    const s = await store();
-    s.apply(
-      [item('i1'), item('i2'), item('i3'), ev({ type: 'complete', item_id: 'i1', ts: T0 }), ev({ type: 'like', item_id: 'i2', ts: T0 + 1000 }),
-        ev({ type: 'skip', item_id: 'i3', ts: T0 + 2000 })],
-      [0, 0],
-    );
-    const i1 = s.describe('item', 'i1', T0 + 2000)!;
-    const i2 = s.describe('item', 'i2', T0 + 2000)!;
-    assert.deepEqual(i1.maps.covis.map((c) => c.key), ['i2']);
-    assert.deepEqual(i2.maps.covis.map((c) => c.key), ['i1']);
-    assert.deepEqual(s.describe('item', 'i3', T0)!.maps.covis, [], 'a skip is not a positive');
-  });
-
-  void it('tracks sessions, followers, uploads, trending and deletions', async () => {
-    const s = await store();
-    s.apply(
-      [
-        item('i1'),
-        item('i2'),
-        ev({ type: 'impression', item_id: 'i1', request_id: 'r', position: 0, session_id: 's1' }),
-        ev({ type: 'view', item_id: 'i1', watch_ms: 5000, session_id: 's1', ts: T0 + 1 }),
-        ev({ type: 'view', item_id: 'i2', watch_ms: 10_000, session_id: 's1', ts: T0 + 2 }),
-        ev({ type: 'like', item_id: 'i2', ts: T0 + 3, session_id: 's1' }),
-        { kind: 'event', event: { type: 'follow', id: 'f', user_id: 'u2', author_id: 'a1', ts: T0 } },
-        { kind: 'item_delete', itemId: 'i1', ts: T0 },
-      ],
-      [0, 0],
-    );
-    const u = s.describe('user', 'u1', T0 + 10)!.values;
-    assert.equal(u.session_items, 1);
-    assert.equal(u.session_views, 2);
-    assert.ok(Math.abs(u.session_mean_watch_ratio - 0.75) < 1e-9);
-    const a = s.describe('author', 'a1', T0)!.values;
-    assert.equal(a.followers_total, 1);
-    assert.equal(a.uploads_total, 2);
-    assert.deepEqual(s.trending(10, T0 + 10).map((t) => t.itemId), ['i2'], 'deleted i1 is not trending');
-    assert.equal(s.describe('item', 'i1', T0)!.attributes.deleted, true);
-  });
-
   void it('restores a snapshot exactly, with its sidecars', async () => {
     const { dir, cleanup } = await tempDir();
     try {

@@ -44,8 +44,20 @@ export const DEFAULT_CONFIG = {
   features: {
     /** Time constants of the decayed counters, seconds: a counter ≈ the count over the last window. */
     windowsSec: [3600, 86_400, 604_800],
-    /** Length of each user's last-N lists (watched, completed, liked, skipped). */
+    /** Length of each user's last-N lists (watched, completed, liked, skipped, positives). */
     lastN: 50,
+    /** Impressions remembered per user for the seen filter. */
+    seenMax: 500,
+    /** Hidden items and hidden authors remembered per user. */
+    hiddenMax: 200,
+    /** Followed authors remembered per user. */
+    followMax: 200,
+    /** Recent uploads remembered per author. */
+    authorUploadsN: 20,
+    /** Recent uploads in the global fresh list. */
+    freshN: 5000,
+    /** Items in each category's trending list. */
+    categoryTrendingK: 200,
     /** Entries of the per-user top-K maps (categories, authors). */
     userTopK: 16,
     /** Co-visited items kept per item. */
@@ -66,6 +78,54 @@ export const DEFAULT_CONFIG = {
     snapshotEveryRecords: 500_000,
     /** …or this long after the last one when anything changed, ms. */
     snapshotIntervalMs: 60_000,
+  },
+  feed: {
+    /** Slate size when the request gives none. */
+    defaultLimit: 20,
+    /** Largest slate; larger requests are capped (and say so). */
+    maxLimit: 100,
+    /** Candidates each source may contribute, by source name. */
+    quotas: { trending: 200, fresh: 100, covisitation: 200, 'followed-authors': 100, 'top-categories': 200 } as Record<string, number>,
+    /** The fresh source proposes uploads younger than this, ms. */
+    freshMaxAgeMs: 48 * 3600 * 1000,
+    /** Recent positives used as co-visitation seeds. */
+    covisSeeds: 10,
+    /** Co-visited items read per seed. */
+    covisPerSeed: 20,
+    /** Followed authors read by the followed-authors source. */
+    followedAuthorsMax: 50,
+    /** Recent uploads read per followed author. */
+    uploadsPerAuthor: 5,
+    /** Top categories read by the top-categories source. */
+    topCategories: 3,
+    /** Items impressed within this window are filtered as seen, ms. */
+    seenWindowMs: 24 * 3600 * 1000,
+    /** Items completed within this window are filtered, ms. */
+    completedWindowMs: 7 * 24 * 3600 * 1000,
+    /** At most this many items of one author… */
+    maxPerAuthor: 2,
+    /** …within any this many consecutive slots. */
+    authorWindow: 10,
+    /** Serve log queue (records); when full, records are dropped and counted. */
+    serveLogQueue: 10_000,
+  },
+  ranking: {
+    /** Weights of the heuristic ranker by feature name (see README "Ranking"); a missing feature weighs 0. */
+    heuristicWeights: {
+      completion_rate: 1,
+      like_rate: 2,
+      share_rate: 4,
+      skip_rate: -1,
+      hide_rate: -4,
+      log_engagement_1d: 0.3,
+      log_engagement_1h: 0.2,
+      category_affinity: 2,
+      author_affinity: 1,
+      follows_author: 1,
+      freshness: 0.5,
+      covis_score: 0.5,
+      source_count: 0.2,
+    } as Record<string, number>,
   },
 };
 
@@ -115,7 +175,7 @@ function merge(target: Record<string, Json>, src: unknown, path: string): void {
 
 function applyEnv(target: Record<string, Json>, env: NodeJS.ProcessEnv, prefix: string): void {
   for (const [k, cur] of Object.entries(target)) {
-    const name = `${prefix}_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const name = `${prefix}_${k.replace(/[A-Z]/g, (c) => `_${c}`).replace(/[^A-Za-z0-9_]/g, '_').toUpperCase()}`;
     if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) {
       applyEnv(cur, env, name);
       continue;
@@ -140,6 +200,12 @@ function validate(cfg: FeedloopConfig): void {
     ['ingest.maxEventsPerRequest', cfg.ingest.maxEventsPerRequest],
     ['ingest.dedupCapacity', cfg.ingest.dedupCapacity],
     ['features.lastN', cfg.features.lastN],
+    ['features.seenMax', cfg.features.seenMax],
+    ['features.hiddenMax', cfg.features.hiddenMax],
+    ['features.followMax', cfg.features.followMax],
+    ['features.authorUploadsN', cfg.features.authorUploadsN],
+    ['features.freshN', cfg.features.freshN],
+    ['features.categoryTrendingK', cfg.features.categoryTrendingK],
     ['features.userTopK', cfg.features.userTopK],
     ['features.covisTopK', cfg.features.covisTopK],
     ['features.trendingTopK', cfg.features.trendingTopK],

@@ -18,6 +18,7 @@ import type { FeatureStore } from '../features/feature-store.js';
 import { StreamProcessor } from '../features/stream-processor.js';
 import { EventIdIndex } from '../ingest/event-id-index.js';
 import { LogIngestor } from '../ingest/log-ingestor.js';
+import { FeedService } from '../pipeline/feed-service.js';
 import { createMetrics, typeLabel, type Metrics } from './metrics.js';
 
 export interface Engine {
@@ -27,6 +28,7 @@ export interface Engine {
   readonly ingestor: LogIngestor;
   readonly processor: StreamProcessor;
   readonly metrics: Metrics;
+  readonly feed: FeedService;
   /** Set when a background component failed (e.g. the log cannot write): /readyz reports it. */
   readonly failure: () => Error | undefined;
   /** Refreshes gauges that are computed on demand (consumer lag, entity counts); call before a scrape. */
@@ -97,6 +99,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     },
   });
   await processor.start();
+  const feed = new FeedService(store, config, [], metrics);
 
   const sampleGauges = async () => {
     const lag = await processor.lag();
@@ -117,6 +120,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     ingestor,
     processor,
     metrics,
+    feed,
     failure: () => failure,
     sampleGauges,
     async close() {

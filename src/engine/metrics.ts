@@ -50,6 +50,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 20],
       registers: r,
     }),
+    feedStage: new Histogram({
+      name: 'feedloop_feed_stage_seconds',
+      help: 'Feed pipeline time per stage (sources, filters, features, ranking, reranking, total).',
+      labelNames: ['variant', 'stage'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1],
+      registers: r,
+    }),
+    feedCandidates: new Counter({ name: 'feedloop_feed_candidates_total', help: 'Candidates proposed, by source.', labelNames: ['source'], registers: r }),
+    feedRemoved: new Counter({ name: 'feedloop_feed_filtered_total', help: 'Candidates removed, by filter and reason.', labelNames: ['filter', 'reason'], registers: r }),
+    feedDegraded: new Counter({
+      name: 'feedloop_feed_degraded_total',
+      help: 'Components that failed during a request and were dropped or replaced by their fallback.',
+      labelNames: ['component'],
+      registers: r,
+    }),
+    serveLogRecords: new Gauge({ name: 'feedloop_serve_log_records', help: 'Serve log records by outcome (written, dropped, queued).', labelNames: ['outcome'], registers: r }),
     entities: new Gauge({ name: 'feedloop_entities', help: 'Entities in the feature store.', labelNames: ['entity'], registers: r }),
     featureBytes: new Gauge({ name: 'feedloop_feature_store_bytes', help: 'Bytes held by feature slabs.', registers: r }),
   };

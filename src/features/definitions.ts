@@ -29,6 +29,19 @@ export interface CounterDef {
   when?: (e: StoredEvent, f: EventFacts) => boolean;
 }
 
+export interface LastNDef {
+  name: string;
+  on: readonly EventType[];
+  /** What the list holds: the event's item, or an author (the item's author, or the `author_id` of a follow). */
+  of: 'item' | 'author';
+  /** Config key (under `features`) giving the list's length. */
+  size: 'lastN' | 'seenMax' | 'hiddenMax' | 'followMax';
+  /** Only positive interactions. */
+  positiveOnly?: boolean;
+  /** Only `hide` events with this scope. */
+  hideScope?: 'item' | 'author';
+}
+
 export interface RatioDef {
   name: string;
   /** Counter names; read from the longest window, smoothed towards the global rate. */
@@ -97,19 +110,28 @@ export const FEATURE_DEFINITIONS = {
       { name: 'like_rate', num: 'likes', den: 'impressions' },
       { name: 'skip_rate', num: 'skips', den: 'impressions' },
     ] as RatioDef[],
-    /** Bounded last-N item lists with timestamps; `positives` feeds co-visitation. */
+    /**
+     * Bounded last-N lists with timestamps, newest first. `positives` feeds co-visitation; `impressed`, `hidden`,
+     * `hidden_authors`, `completed` feed the feed's filters; `followed` the followed-authors source.
+     */
     lastN: [
-      { name: 'watched', on: ['view'] as EventType[] },
-      { name: 'completed', on: ['complete'] as EventType[] },
-      { name: 'liked', on: ['like'] as EventType[] },
-      { name: 'skipped', on: ['skip'] as EventType[] },
-      { name: 'positives', on: ['view', 'complete', 'like', 'share', 'comment'] as EventType[], positiveOnly: true },
-    ],
+      { name: 'watched', on: ['view'], of: 'item', size: 'lastN' },
+      { name: 'completed', on: ['complete'], of: 'item', size: 'lastN' },
+      { name: 'liked', on: ['like'], of: 'item', size: 'lastN' },
+      { name: 'skipped', on: ['skip'], of: 'item', size: 'lastN' },
+      { name: 'positives', on: ['view', 'complete', 'like', 'share', 'comment'], of: 'item', size: 'lastN', positiveOnly: true },
+      { name: 'impressed', on: ['impression'], of: 'item', size: 'seenMax' },
+      { name: 'hidden', on: ['hide'], of: 'item', size: 'hiddenMax' },
+      { name: 'hidden_authors', on: ['hide'], of: 'author', size: 'hiddenMax', hideScope: 'author' },
+      { name: 'followed', on: ['follow'], of: 'author', size: 'followMax' },
+    ] as LastNDef[],
     /** Per-category and per-author engagement: fields positives, impressions, skips (decayed, window TOPK_WINDOW). */
     topK: ['categories', 'authors'],
     topKFields: ['positives', 'impressions', 'skips'],
   },
   author: {
+    /** The author's most recent uploads (item rows), pushed when a new item is first upserted. */
+    uploadsListSize: 'authorUploadsN' as const,
     counters: [
       { name: 'impressions', on: ['impression'] },
       { name: 'positives', on: ['view', 'complete', 'like', 'share', 'comment'], when: (_e, f) => f.positive },
@@ -127,3 +149,26 @@ export function windowLabel(sec: number): string {
   if (sec % 60 === 0) return `${sec / 60}m`;
   return `${sec}s`;
 }
+
+/**
+ * The per-item real-time features the serving path reads for every candidate (FeatureStore.itemFeatures), in
+ * this order. Counters are log1p-transformed; rates are the smoothed rates; ages in hours.
+ */
+export const ITEM_SERVING_FEATURES = [
+  'log_impressions_1d',
+  'log_views_1d',
+  'log_completions_1d',
+  'log_likes_1d',
+  'log_shares_1d',
+  'log_skips_1d',
+  'log_hides_7d',
+  'log_engagement_1h',
+  'log_engagement_1d',
+  'completion_rate',
+  'like_rate',
+  'share_rate',
+  'skip_rate',
+  'hide_rate',
+  'age_hours',
+  'duration_sec',
+] as const;

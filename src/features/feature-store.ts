@@ -26,6 +26,21 @@ export interface FeatureStore {
   describe(entity: Entity, id: string, nowMs: number): EntityFeatures | undefined;
   /** The current trending items, best first, with their decayed engagement score. */
   trending(limit: number, nowMs: number): { itemId: string; score: number }[];
+  /** The category's trending items, best first. */
+  trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[];
+  /** Newest uploads no older than `maxAgeMs`, newest first; score = 1 − age / maxAge. */
+  fresh(limit: number, nowMs: number, maxAgeMs: number): ScoredItem[];
+  /** Items co-visited with `itemId`, by decayed co-visitation count. */
+  covisited(itemId: string, limit: number, nowMs: number): ScoredItem[];
+  /** The author's most recent uploads, newest first; score = upload time (ms). */
+  authorUploads(authorId: string, limit: number): ScoredItem[];
+  /** Attributes of many items at once, index-aligned with `ids` (unknown items: known = 0). */
+  itemBatch(ids: readonly string[]): ItemBatch;
+  /**
+   * Writes ITEM_SERVING_FEATURES of each item into `out` (row-major, ids.length × names.length), as of `nowMs`;
+   * unknown items get zeros. The ranker's hot path: no allocation per item.
+   */
+  itemFeatures(ids: readonly string[], nowMs: number, out: Float32Array): void;
   /** Counts and bytes of what is stored, for the memory report and /metrics. */
   stats(): StoreStats;
   close(): Promise<void>;
@@ -42,6 +57,19 @@ export interface EntityFeatures {
   maps: Record<string, { key: string; values: Record<string, number> }[]>;
   /** Catalog/profile attributes (author, category, country…). */
   attributes: Record<string, string | number | boolean | string[]>;
+}
+
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+}
+
+export interface ItemBatch {
+  known: Uint8Array;
+  deleted: Uint8Array;
+  authorIds: (string | undefined)[];
+  categories: (string | undefined)[];
+  createdAtMs: Float64Array;
 }
 
 export interface StoreStats {

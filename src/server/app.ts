@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { toHttpError } from './error-mapping.js';
 import { openApiDocument } from './openapi.js';
+import { registerFeedRoutes } from './routes-feed.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerReadRoutes } from './routes-read.js';
 
@@ -27,6 +28,7 @@ export function buildServer(engine: Engine): FastifyInstance {
 
   registerIngestRoutes(app, engine);
   registerReadRoutes(app, engine);
+  registerFeedRoutes(app, engine.feed, engine.config.feed);
 
   const doc = openApiDocument(VERSION);
   app.get('/openapi.json', async () => doc);

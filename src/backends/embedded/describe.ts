@@ -38,11 +38,16 @@ export function describeEntity(s: EmbeddedFeatureStore, entity: Entity, id: stri
     if (s.itemTags[row]) out.attributes.tags = s.itemTags[row]!;
     if (!Number.isNaN(created)) out.attributes.created_at = created;
     out.maps.covis = t.covis.entries(row, nowMs).map((e) => ({ key: t.item.ids[e.key], values: { count: e.values[0] } }));
-  } else if (entity === 'user') {
+  } else if (entity === 'author') {
+    const uploads: { id: string; ts: number }[] = [];
+    t.authorUploads.forEachNewest(row, (r, ts) => void uploads.push({ id: t.item.ids[r], ts }));
+    out.lists.uploads = uploads;
+  } else {
     for (const { def, list } of t.lastN) {
-      const items: { id: string; ts: number }[] = [];
-      list.forEachNewest(row, (item, ts) => void items.push({ id: t.item.ids[item], ts }));
-      out.lists[def.name] = items;
+      const ids = def.of === 'item' ? t.item.ids : t.author.ids;
+      const entries: { id: string; ts: number }[] = [];
+      list.forEachNewest(row, (r, ts) => void entries.push({ id: ids[r], ts }));
+      out.lists[def.name] = entries;
     }
     const fields = FEATURE_DEFINITIONS.user.topKFields;
     const asRecord = (vals: number[]) => Object.fromEntries(fields.map((f, i) => [f, vals[i]]));

@@ -6,12 +6,14 @@
 import type { FeedloopConfig } from '../../config/config.js';
 import type { Item, StoredEvent, User } from '../../domain/schemas.js';
 import { ENGAGEMENT_COUNTERS, ITEM_ENGAGEMENT, TRENDING_WINDOW, type EventFacts } from '../../features/definitions.js';
-import type { Entity, EntityFeatures, FeatureStore, StoreStats } from '../../features/feature-store.js';
+import type { Entity, EntityFeatures, FeatureStore, ItemBatch, ScoredItem, StoreStats } from '../../features/feature-store.js';
 import type { LogEntry } from '../../log/log-entry.js';
 import { Dictionary } from './dictionary.js';
 import { FeatureTables, TYPE_CODE } from './feature-tables.js';
 import { describeEntity } from './describe.js';
+import * as reads from './serving-reads.js';
 import { readSnapshot, writeSnapshot, type SnapshotSidecar } from './snapshot-file.js';
+import { FreshList } from './fresh-list.js';
 import { TrendingList } from './trending-list.js';
 
 export interface EmbeddedStoreOptions {
@@ -33,6 +35,11 @@ export class EmbeddedFeatureStore implements FeatureStore {
   /** Global exact totals of the engagement counters: the priors of smoothed rates. */
   readonly globalTotals = new Float64Array(ENGAGEMENT_COUNTERS.length);
   readonly trendingList: TrendingList;
+  /** Trending list per category code. */
+  readonly categoryTrending = new Map<number, TrendingList>();
+  /** Recent uploads, for the fresh source. */
+  readonly freshList: FreshList;
+  private readonly trendingWindow: number;
   private pos: number[];
   private readonly f: EventFacts = { durationMs: 0, watchRatio: NaN, positive: false };
   private readonly engagementIdx: number;
@@ -41,8 +48,9 @@ export class EmbeddedFeatureStore implements FeatureStore {
   private constructor(readonly opts: EmbeddedStoreOptions) {
     this.t = new FeatureTables(opts.features);
     this.pos = new Array<number>(opts.partitionCount).fill(0);
-    const tw = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
-    this.trendingList = new TrendingList(opts.features.trendingTopK, this.t.tausMs[tw]);
+    this.trendingWindow = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
+    this.trendingList = new TrendingList(opts.features.trendingTopK, this.t.tausMs[this.trendingWindow]);
+    this.freshList = new FreshList(opts.features.freshN);
     this.engagementIdx = this.t.itemCounters.index(ITEM_ENGAGEMENT.name);
     this.positivesList = this.t.lastN.findIndex((l) => l.def.name === 'positives');
   }
@@ -101,6 +109,25 @@ export class EmbeddedFeatureStore implements FeatureStore {
     return out;
   }
 
+  trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[] {
+    return reads.trendingInCategory(this, category, limit, nowMs);
+  }
+  fresh(limit: number, nowMs: number, maxAgeMs: number): ScoredItem[] {
+    return reads.fresh(this, limit, nowMs, maxAgeMs);
+  }
+  covisited(itemId: string, limit: number, nowMs: number): ScoredItem[] {
+    return reads.covisited(this, itemId, limit, nowMs);
+  }
+  authorUploads(authorId: string, limit: number): ScoredItem[] {
+    return reads.authorUploads(this, authorId, limit);
+  }
+  itemBatch(ids: readonly string[]): ItemBatch {
+    return reads.itemBatch(this, ids);
+  }
+  itemFeatures(ids: readonly string[], nowMs: number, out: Float32Array): void {
+    reads.itemFeatures(this, ids, nowMs, out);
+  }
+
   stats(): StoreStats {
     const t = this.t;
     return {
@@ -117,7 +144,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
 
   /** State outside the slab tables that snapshots carry: last-N arenas and the caller's sidecars. */
   private sidecars(): SnapshotSidecar[] {
-    const arenas = this.t.lastN.map(({ list }) => ({ name: `last-n:${list.name}`, serialize: () => list.serialize(), restore: (b: Uint8Array) => list.restore(b) }));
+    const lists = [...this.t.lastN.map((l) => l.list), this.t.authorUploads];
+    const arenas = lists.map((list) => ({ name: `last-n:${list.name}`, serialize: () => list.serialize(), restore: (b: Uint8Array) => list.restore(b) }));
     return [...arenas, ...(this.opts.sidecars ?? [])];
   }
 
@@ -137,6 +165,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
     if (isNew) {
       t.authorCounters.clock.advance(authorRow, item.created_at);
       t.authorCounters.addTo(authorRow, t.authorCounters.index('uploads'), 1);
+      t.authorUploads.push(authorRow, row, item.created_at);
+      this.freshList.push(row, item.created_at);
     }
   }
 
@@ -155,21 +185,23 @@ export class EmbeddedFeatureStore implements FeatureStore {
     const itemId = 'item_id' in e ? e.item_id : undefined;
     const itemRow = itemId === undefined ? -1 : t.item.upsert(itemId);
     const f = this.facts(e, itemRow);
+    const authorRow = e.type === 'follow' ? t.author.upsert(e.author_id) : itemRow >= 0 ? t.itemAuthor.get(itemRow) : -1;
 
     const userRow = t.user.upsert(e.user_id);
     t.userCounters.clock.advance(userRow, e.ts);
     t.userCounters.apply(userRow, code, e, f);
     this.updateSession(userRow, e, f);
-    for (const { def, list } of t.lastN) {
-      if (itemRow >= 0 && def.on.includes(e.type) && (!('positiveOnly' in def) || f.positive)) list.push(userRow, itemRow, e.ts);
+    for (const { def, list } of t.lastNByType[code]) {
+      if (def.positiveOnly && !f.positive) continue;
+      if (def.hideScope && (e.type !== 'hide' || (e.scope ?? 'item') !== def.hideScope)) continue;
+      const target = def.of === 'item' ? itemRow : authorRow;
+      if (target >= 0) list.push(userRow, target, e.ts);
     }
 
-    let authorRow = -1;
     if (itemRow >= 0) {
       t.itemCounters.clock.advance(itemRow, e.ts);
       t.itemCounters.apply(itemRow, code, e, f);
       if (ITEM_ENGAGEMENT.on.includes(e.type)) this.updateTrending(itemRow);
-      authorRow = t.itemAuthor.get(itemRow);
       const category = t.itemCategory.get(itemRow);
       const field = f.positive ? 0 : e.type === 'impression' ? 1 : e.type === 'skip' ? 2 : -1;
       if (field >= 0) {
@@ -177,7 +209,6 @@ export class EmbeddedFeatureStore implements FeatureStore {
         if (authorRow >= 0) t.userAuthors.add(userRow, authorRow, field, 1);
       }
     }
-    if (e.type === 'follow') authorRow = t.author.upsert(e.author_id);
     if (authorRow >= 0) {
       t.authorCounters.clock.advance(authorRow, e.ts);
       t.authorCounters.apply(authorRow, code, e, f);
@@ -234,8 +265,14 @@ export class EmbeddedFeatureStore implements FeatureStore {
 
   private updateTrending(itemRow: number): void {
     const c = this.t.itemCounters;
-    const tw = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
-    this.trendingList.update(itemRow, c.decayed.raw(itemRow, this.engagementIdx, tw), c.clock.ref.get(itemRow));
+    const value = c.decayed.raw(itemRow, this.engagementIdx, this.trendingWindow);
+    const ref = c.clock.ref.get(itemRow);
+    this.trendingList.update(itemRow, value, ref);
+    const category = this.t.itemCategory.get(itemRow);
+    if (category < 0) return;
+    let list = this.categoryTrending.get(category);
+    if (!list) this.categoryTrending.set(category, (list = new TrendingList(this.opts.features.categoryTrendingK, this.trendingList.tauMs)));
+    list.update(itemRow, value, ref);
   }
 
   /** Pairs the item with the user's previous positives (bounded count and gap), both directions. */

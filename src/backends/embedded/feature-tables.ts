@@ -5,7 +5,7 @@
  */
 import type { FeedloopConfig } from '../../config/config.js';
 import { EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/schemas.js';
-import { FEATURE_DEFINITIONS, TOPK_WINDOW, type CounterDef, type EventFacts } from '../../features/definitions.js';
+import { FEATURE_DEFINITIONS, TOPK_WINDOW, type CounterDef, type EventFacts, type LastNDef } from '../../features/definitions.js';
 import { LastN } from './last-n.js';
 import { DecayClock, DecayedCounters, TopKMap, Totals } from './primitives.js';
 import { SlabTable, type Column } from './slab-table.js';
@@ -69,7 +69,11 @@ export class FeatureTables {
   readonly covis: TopKMap;
   readonly userCategories: TopKMap;
   readonly userAuthors: TopKMap;
-  readonly lastN: { def: (typeof FEATURE_DEFINITIONS.user.lastN)[number]; list: LastN }[];
+  readonly lastN: { def: LastNDef; list: LastN }[];
+  /** The user last-N lists each event type feeds, by type code. */
+  readonly lastNByType: { def: LastNDef; list: LastN }[][];
+  /** Per author: recent uploads (item rows). */
+  readonly authorUploads: LastN;
   // item scalars
   readonly itemCreatedAt: Column<Float64Array>;
   readonly itemDuration: Column<Float32Array>;
@@ -108,7 +112,8 @@ export class FeatureTables {
     const fields = defs.user.topKFields;
     this.userCategories = new TopKMap(this.user, userClock, 'categories', cfg.userTopK, fields, topKWindow);
     this.userAuthors = new TopKMap(this.user, userClock, 'authors', cfg.userTopK, fields, topKWindow);
-    this.lastN = defs.user.lastN.map((def) => ({ def, list: new LastN(this.user, def.name, cfg.lastN) }));
+    this.lastN = defs.user.lastN.map((def) => ({ def, list: new LastN(this.user, def.name, cfg[def.size]) }));
+    this.lastNByType = EVENT_TYPES.map((type) => this.lastN.filter((l) => l.def.on.includes(type)));
     this.userCountry = this.user.int32('country', 1, -1);
     this.userLanguage = this.user.int32('language', 1, -1);
     this.userAgeBucket = this.user.int32('age_bucket', 1, -1);
@@ -117,6 +122,7 @@ export class FeatureTables {
 
     const authorClock = new DecayClock(this.author, this.tausMs);
     this.authorCounters = new CounterSet(this.author, authorClock, defs.author.counters);
+    this.authorUploads = new LastN(this.author, 'uploads', cfg[defs.author.uploadsListSize]);
   }
 
   /** Slab bytes per row of each table, excluding last-N lists (they are bounded separately by `features.lastN`). */

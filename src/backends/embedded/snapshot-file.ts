@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { CorruptDataError } from '../../errors.js';
 import type { EmbeddedFeatureStore } from './embedded-feature-store.js';
 import type { SlabTable } from './slab-table.js';
+import { TrendingList } from './trending-list.js';
 
 /** Extra state stored atomically with the features. */
 export interface SnapshotSidecar {
@@ -21,7 +22,8 @@ export interface SnapshotSidecar {
 }
 
 const MAGIC = 'FLSNAP01';
-const VERSION = 1;
+/** Bumped whenever the layout changes; an older snapshot is ignored and the log replayed from offset 0. */
+const VERSION = 2;
 
 export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidecars: readonly SnapshotSidecar[]): Promise<void> {
   const blobs: Uint8Array[] = [];
@@ -49,6 +51,8 @@ export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidec
     itemTags: s.itemTags.slice(),
     globalTotals: Array.from(s.globalTotals),
     trending: s.trendingList.snapshot(),
+    categoryTrending: [...s.categoryTrending].map(([code, list]) => [code, list.snapshot()]),
+    fresh: s.freshList.snapshot(),
     sidecars: side,
   };
   const headerBytes = Buffer.from(JSON.stringify(header));
@@ -86,7 +90,10 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
   if (buf.byteLength < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new CorruptDataError(`${path} is not a feedloop snapshot`);
   const headerLen = buf.readUInt32LE(8);
   const header = JSON.parse(buf.toString('utf8', 12, 12 + headerLen));
-  if (header.version !== VERSION) throw new CorruptDataError(`${path}: unsupported snapshot version ${header.version}`);
+  if (header.version !== VERSION) {
+    console.warn(`feedloop: ${path} has snapshot format ${header.version}, this version writes ${VERSION}: rebuilding state from the log`);
+    return false;
+  }
   let at = 12 + headerLen;
   const take = (n: number) => {
     if (at + n > buf.byteLength) throw new CorruptDataError(`${path} is truncated`);
@@ -111,6 +118,13 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
   s.itemTags.splice(0, s.itemTags.length, ...(header.itemTags as (string[] | undefined)[]).map((x) => x ?? undefined));
   s.globalTotals.set(header.globalTotals);
   s.trendingList.restore(header.trending);
+  s.categoryTrending.clear();
+  for (const [code, snap] of header.categoryTrending as [number, { rows: number[]; keys: number[] }][]) {
+    const list = new TrendingList(s.opts.features.categoryTrendingK, s.trendingList.tauMs);
+    list.restore(snap);
+    s.categoryTrending.set(code, list);
+  }
+  s.freshList.restore(header.fresh);
   s.setPositions(header.positions);
   return true;
 }

@@ -12,6 +12,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ValidationError } from '../../errors.js';
 
@@ -165,4 +166,86 @@ export function* roundRobin<T>(
     for (const [user, rows] of active) yield { user, row: rows[k], k };
     active = active.filter(([, rows]) => rows.length > k + 1);
   }
+}
+
+/** What distinguishes one train/valid/test split dataset from another (see {@link splitDatasetLoader}). */
+export interface SplitDatasetSpec<Row> {
+  /** Loader name, as in error messages. */
+  name: string;
+  /** Path segments of the split folder under `datasetsDir`, holding `train.txt`, `valid.txt` and `test.txt`. */
+  dir: readonly string[];
+  /** Parses one non-blank line into its user and interaction rows, or throws a {@link malformed} error. */
+  parseLine(line: string, path: string, lineNo: number): { user: string; rows: Row[] };
+  /** The item id of a row. */
+  itemOf(row: Row): string;
+  /** `author_id` of every item (split ids are remapped, so real authors cannot be joined). */
+  authorId: string;
+  /** The event record for a user's `k`-th imported row (use {@link syntheticTs}`(k)` as its time). */
+  toEvent(user: string, row: Row, k: number): unknown;
+}
+
+/**
+ * A loader for a train/valid/test split without timestamps. Items and users are the union over all three files
+ * (ids only, sorted by {@link compareIds}); events are the train rows (plus valid with `includeValid`) in each user's
+ * file order, emitted {@link roundRobin} over users. The files are scanned once, on first use.
+ */
+export function splitDatasetLoader<Row>(spec: SplitDatasetSpec<Row>, opts: DatasetLoaderOptions): DatasetLoader {
+  const dir = join(opts.datasetsDir, ...spec.dir);
+  const train = join(dir, 'train.txt');
+  const valid = join(dir, 'valid.txt');
+  const test = join(dir, 'test.txt');
+  let scanned: Promise<SplitScan<Row>> | undefined;
+
+  const scan = async (): Promise<SplitScan<Row>> => {
+    await requireFiles(spec.name, [train, valid, test]);
+    const items = new Set<string>();
+    const histories = new Map<string, Row[]>();
+    let events = 0;
+    for (const [path, asEvents] of [[train, true], [valid, opts.includeValid === true], [test, false]] as const) {
+      for await (const { line, lineNo } of readLines(path)) {
+        const { user, rows } = spec.parseLine(line, path, lineNo);
+        let h = histories.get(user);
+        if (!h) histories.set(user, (h = []));
+        for (const row of rows) items.add(spec.itemOf(row));
+        if (asEvents) {
+          for (const row of rows) h.push(row);
+          events += rows.length;
+        }
+      }
+    }
+    const users = [...histories.keys()].sort(compareIds);
+    return {
+      items: [...items].sort(compareIds),
+      users,
+      histories: users.map((u) => [u, histories.get(u) ?? []]),
+      events,
+    };
+  };
+  const once = () => (scanned ??= scan());
+
+  return {
+    name: spec.name,
+    async totals(): Promise<DatasetTotals> {
+      const s = await once();
+      return { items: s.items.length, users: s.users.length, events: s.events };
+    },
+    async *batches(): AsyncGenerator<DatasetBatch> {
+      const s = await once();
+      yield* inBatches('items', s.items.map((id) => ({ id, author_id: spec.authorId, created_at: 0 })));
+      yield* inBatches('users', s.users.map((id) => ({ id })));
+      yield* inBatches('events', splitEvents(spec, s.histories));
+    },
+  };
+}
+
+interface SplitScan<Row> {
+  items: string[];
+  users: string[];
+  /** Per user (sorted by id): the rows to import as events, in file order. */
+  histories: Array<[string, Row[]]>;
+  events: number;
+}
+
+function* splitEvents<Row>(spec: SplitDatasetSpec<Row>, histories: SplitScan<Row>['histories']): Generator<unknown> {
+  for (const { user, row, k } of roundRobin(histories)) yield spec.toEvent(user, row, k);
 }

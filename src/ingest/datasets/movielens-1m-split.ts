@@ -12,84 +12,29 @@
  *   (0-based, in order of appearance), so movies.dat / users.dat (original MovieLens ids) cannot be joined to add
  *   titles, genres or demographics.
  */
-import { join } from 'node:path';
-import {
-  type DatasetBatch,
-  type DatasetLoader,
-  type DatasetLoaderOptions,
-  type DatasetTotals,
-  compareIds,
-  fields,
-  inBatches,
-  readLines,
-  requireFiles,
-  roundRobin,
-  syntheticTs,
-} from './dataset-source.js';
+import { type DatasetLoader, type DatasetLoaderOptions, fields, splitDatasetLoader, syntheticTs } from './dataset-source.js';
 import { MOVIELENS_AUTHOR_ID } from './movielens-100k.js';
-
-const NAME = 'movielens-1m-split';
-
-interface Scan {
-  items: string[];
-  users: string[];
-  /** Per user (sorted by id): the items to import as events, in file order. */
-  histories: Array<[string, string[]]>;
-  events: number;
-}
 
 /** Creates the MovieLens 1M LightGCN++ split loader. */
 export function movielens1mSplit(opts: DatasetLoaderOptions): DatasetLoader {
-  const dir = join(opts.datasetsDir, 'movielens-1m', 'lightgcnpp_split');
-  const train = join(dir, 'train.txt');
-  const valid = join(dir, 'valid.txt');
-  const test = join(dir, 'test.txt');
-  let scanned: Promise<Scan> | undefined;
-
-  const scan = async (): Promise<Scan> => {
-    await requireFiles(NAME, [train, valid, test]);
-    const items = new Set<string>();
-    const histories = new Map<string, string[]>();
-    let events = 0;
-    for (const [path, asEvents] of [[train, true], [valid, opts.includeValid === true], [test, false]] as const) {
-      for await (const { line } of readLines(path)) {
-        const [user, ...its] = fields(line);
-        let h = histories.get(user);
-        if (!h) histories.set(user, (h = []));
-        for (const it of its) items.add(it);
-        if (asEvents) {
-          for (const it of its) h.push(it);
-          events += its.length;
-        }
-      }
-    }
-    const users = [...histories.keys()].sort(compareIds);
-    return {
-      items: [...items].sort(compareIds),
-      users,
-      histories: users.map((u) => [u, histories.get(u) ?? []]),
-      events,
-    };
-  };
-  const once = () => (scanned ??= scan());
-
-  return {
-    name: NAME,
-    async totals(): Promise<DatasetTotals> {
-      const s = await once();
-      return { items: s.items.length, users: s.users.length, events: s.events };
+  return splitDatasetLoader<string>(
+    {
+      name: 'movielens-1m-split',
+      dir: ['movielens-1m', 'lightgcnpp_split'],
+      parseLine(line) {
+        const [user, ...items] = fields(line);
+        return { user, rows: items };
+      },
+      itemOf: (item) => item,
+      authorId: MOVIELENS_AUTHOR_ID,
+      toEvent: (user, item, k) => ({
+        id: `ml1m:${user}:${item}`,
+        type: 'like',
+        user_id: user,
+        item_id: item,
+        ts: syntheticTs(k),
+      }),
     },
-    async *batches(): AsyncGenerator<DatasetBatch> {
-      const s = await once();
-      yield* inBatches('items', s.items.map((id) => ({ id, author_id: MOVIELENS_AUTHOR_ID, created_at: 0 })));
-      yield* inBatches('users', s.users.map((id) => ({ id })));
-      yield* inBatches('events', mapEvents(s.histories));
-    },
-  };
-}
-
-function* mapEvents(histories: Scan['histories']): Generator<unknown> {
-  for (const { user, row: item, k } of roundRobin(histories)) {
-    yield { id: `ml1m:${user}:${item}`, type: 'like', user_id: user, item_id: item, ts: syntheticTs(k) };
-  }
+    opts,
+  );
 }

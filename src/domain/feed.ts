@@ -1,0 +1,65 @@
+/**
+ * The feed's wire contract (GET /v1/feed) and the serve-log record every served request leaves behind.
+ */
+
+/** One slot of a served slate. */
+export interface FeedItem {
+  item_id: string;
+  /** Final score after re-ranking (higher is better); comparable only within one response. */
+  score: number;
+  /** Names of every candidate source that proposed the item. */
+  sources: string[];
+  /** 0-based slot; clients echo it in the `impression` event with the `request_id`. */
+  position: number;
+}
+
+export interface FeedResponse {
+  request_id: string;
+  /** Pipeline variant that served the request (`home` unless asked otherwise). */
+  variant: string;
+  items: FeedItem[];
+  /** Corrections made to the request (e.g. a capped limit). */
+  notices?: string[];
+  /** Present with `debug=1`: per-stage timings (ms), candidate counts, degraded stages. */
+  debug?: FeedDebug;
+}
+
+export interface FeedDebug {
+  timings_ms: Record<string, number>;
+  candidates_by_source: Record<string, number>;
+  removed_by_reason: Record<string, number>;
+  degraded: string[];
+  limit_capped?: boolean;
+}
+
+/**
+ * What the serve log stores per request: enough to rebuild the ranker's training example (features exactly as the
+ * ranker saw them) and to evaluate other policies off-line (propensities).
+ */
+export interface ServeRecord {
+  request_id: string;
+  /** Server time of the request, ms. */
+  ts: number;
+  user_id: string;
+  session_id?: string;
+  variant: string;
+  /** Request context: limit, whether the user was known, … */
+  context: Record<string, string | number | boolean>;
+  config_version: string;
+  model_versions: Record<string, string>;
+  /** Names of the ranker's feature vector, in order. */
+  feature_names: string[];
+  /** Every candidate that reached the ranker. */
+  candidates: {
+    item_id: string;
+    sources: { name: string; score: number }[];
+    features: number[];
+    scores: Record<string, number>;
+  }[];
+  /** Candidates removed by filters. */
+  removed: { item_id: string; filter: string; reason: string }[];
+  /** The slate served, with each item's probability of being shown under the serving policy (1 = deterministic). */
+  slate: { item_id: string; position: number; score: number; propensity: number }[];
+  timings_ms: Record<string, number>;
+  degraded: string[];
+}

@@ -1,0 +1,35 @@
+/** What every pipeline component receives: the request, the user's features, the feature store and config. */
+import type { FeedloopConfig } from '../config/config.js';
+import type { EntityFeatures, FeatureStore, ScoredItem } from '../features/feature-store.js';
+
+export interface FeedRequest {
+  requestId: string;
+  userId: string;
+  sessionId: string | undefined;
+  limit: number;
+  nowMs: number;
+  variant: string;
+}
+
+export interface FeedContext {
+  request: FeedRequest;
+  store: FeatureStore;
+  /** The user's real-time features; undefined for a user the store has never seen (cold start). */
+  user: EntityFeatures | undefined;
+  config: FeedloopConfig['feed'];
+  /** Hash of the effective configuration, logged with every request. */
+  configVersion: string;
+}
+
+/** A candidate after merging: every source that proposed it, with that source's score. */
+export interface Candidate {
+  itemId: string;
+  sources: { name: string; score: number }[];
+}
+
+/** A candidate with its ranking score. */
+export interface ScoredCandidate extends Candidate {
+  score: number;
+}
+
+export type { ScoredItem };

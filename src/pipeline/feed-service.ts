@@ -1,0 +1,67 @@
+/**
+ * The feed service: builds a request's context (user features, config) and runs the requested pipeline variant,
+ * reporting stage timings and degradations to metrics.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import type { FeedloopConfig } from '../config/config.js';
+import type { FeatureStore } from '../features/feature-store.js';
+import type { Metrics } from '../engine/metrics.js';
+import type { FeedContext } from './feed-context.js';
+import { feedPipelines, type PipelineSpec } from './home-feed.js';
+import { runPipeline, type PipelineRun } from './run-pipeline.js';
+import type { SideEffect } from './side-effect.js';
+
+export interface FeedQuery {
+  userId: string;
+  limit: number;
+  sessionId?: string;
+  variant: string;
+  debug: boolean;
+  nowMs?: number;
+}
+
+export class FeedService {
+  readonly pipelines: Record<string, PipelineSpec>;
+  readonly configVersion: string;
+  constructor(
+    private readonly store: FeatureStore,
+    private readonly config: FeedloopConfig,
+    sideEffects: SideEffect[],
+    private readonly metrics?: Metrics,
+  ) {
+    this.pipelines = feedPipelines({ heuristicWeights: config.ranking.heuristicWeights, sideEffects });
+    this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
+  }
+
+  variants(): string[] {
+    return Object.keys(this.pipelines);
+  }
+
+  async serve(q: FeedQuery): Promise<PipelineRun> {
+    const spec = this.pipelines[q.variant];
+    if (!spec) throw new Error(`unknown variant ${q.variant}`);
+    const nowMs = q.nowMs ?? Date.now();
+    const t0 = performance.now();
+    const user = this.store.describe('user', q.userId, nowMs);
+    const ctx: FeedContext = {
+      request: { requestId: randomUUID(), userId: q.userId, sessionId: q.sessionId, limit: q.limit, nowMs, variant: spec.name },
+      store: this.store,
+      user,
+      config: this.config.feed,
+      configVersion: this.configVersion,
+    };
+    const userMs = performance.now() - t0;
+    const m = this.metrics;
+    m?.feedStage.observe({ variant: spec.name, stage: 'user' }, userMs / 1000);
+    const run = await runPipeline(spec, ctx, q.debug, {
+      stage: (stage, ms) => m?.feedStage.observe({ variant: spec.name, stage }, ms / 1000),
+      candidates: (source, n) => m?.feedCandidates.inc({ source }, n),
+      removed: (filter, reason, n) => m?.feedRemoved.inc({ filter, reason }, n),
+      degraded: (component) => m?.feedDegraded.inc({ component }),
+    });
+    if (run.response.debug) {
+      run.response.debug.timings_ms = { user: Math.round(userMs * 1000) / 1000, ...run.response.debug.timings_ms };
+    }
+    return run;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The feed pipelines, declared as data. A request runs: sources (merged with per-source quotas, de-duplicated
+ * keeping every source that proposed an item) → filters → feature assembly → ranker (fallback ranker if it fails)
+ * → re-rankers → side effects. Variants are alternative policies selectable per request (`variant=`), e.g. to
+ * compare against trending alone.
+ */
+import { completedFilter, deletedFilter, hiddenFilter, seenFilter } from '../filtering/standard-filters.js';
+import type { Filter } from '../filtering/filter.js';
+import { heuristicRanker, sourceScoreRanker } from '../ranking/heuristic-ranker.js';
+import type { Ranker } from '../ranking/ranker.js';
+import { authorCapReRanker } from '../reranking/author-cap.js';
+import type { ReRanker } from '../reranking/reranker.js';
+import type { CandidateSource } from '../retrieval/candidate-source.js';
+import { covisitationSource, followedAuthorsSource, freshSource, topCategoriesSource, trendingSource } from '../retrieval/heuristic-sources.js';
+import type { SideEffect } from './side-effect.js';
+
+export interface PipelineSpec {
+  name: string;
+  sources: CandidateSource[];
+  filters: Filter[];
+  ranker: Ranker;
+  fallbackRanker: Ranker;
+  rerankers: ReRanker[];
+  sideEffects: SideEffect[];
+}
+
+export function feedPipelines(deps: { heuristicWeights: Record<string, number>; sideEffects: SideEffect[] }): Record<string, PipelineSpec> {
+  const filters = [deletedFilter, hiddenFilter, seenFilter, completedFilter];
+  const heuristic = heuristicRanker(deps.heuristicWeights);
+  return {
+    home: {
+      name: 'home',
+      sources: [trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource],
+      filters,
+      ranker: heuristic,
+      fallbackRanker: sourceScoreRanker,
+      rerankers: [authorCapReRanker],
+      sideEffects: deps.sideEffects,
+    },
+    trending: {
+      name: 'trending',
+      sources: [trendingSource],
+      filters,
+      ranker: sourceScoreRanker,
+      fallbackRanker: sourceScoreRanker,
+      rerankers: [],
+      sideEffects: deps.sideEffects,
+    },
+  };
+}

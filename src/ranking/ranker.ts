@@ -1,0 +1,29 @@
+/**
+ * The `Ranker` port: scores candidates from their feature vectors.
+ *
+ * Contract: `rank` returns one score per candidate, same length and order as `batch.candidates` (higher is better).
+ * It may be async and may throw; the pipeline then orders the slate with the fallback ranker and reports the
+ * fallback. `version` is written to the serve log with every request.
+ */
+import type { Candidate, FeedContext } from '../pipeline/feed-context.js';
+
+export interface RankingBatch {
+  candidates: readonly Candidate[];
+  /** Names of the columns of `features`. */
+  featureNames: readonly string[];
+  /** Row-major candidates × featureNames. */
+  features: Float32Array;
+}
+
+export interface Ranker {
+  readonly name: string;
+  readonly version: string;
+  /** Named partial scores per candidate (e.g. heads of a multi-task model), for the serve log and explanations. */
+  rank(ctx: FeedContext, batch: RankingBatch): RankResult | Promise<RankResult>;
+}
+
+export interface RankResult {
+  scores: Float32Array;
+  /** Optional named components, each index-aligned with the candidates. */
+  components?: Record<string, Float32Array>;
+}

@@ -1,0 +1,18 @@
+/**
+ * The `ReRanker` port: reorders (or trims) the ranked slate for slate-level goals (diversity, caps, exploration).
+ *
+ * Contract: input is sorted by score, best first; output is a permutation of a subset of it (never new items), best
+ * first, of at most `limit` items unless fewer were given. Synchronous; a throwing re-ranker is skipped and reported.
+ * Each output item carries the probability it had of being shown under this policy (`propensity`; 1 when
+ * deterministic).
+ */
+import type { FeedContext, ScoredCandidate } from '../pipeline/feed-context.js';
+
+export interface SlateItem extends ScoredCandidate {
+  propensity: number;
+}
+
+export interface ReRanker {
+  readonly name: string;
+  rerank(ctx: FeedContext, slate: readonly SlateItem[], limit: number, authorOf: (itemId: string) => string | undefined): SlateItem[];
+}

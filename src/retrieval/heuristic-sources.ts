@@ -1,0 +1,71 @@
+/**
+ * The non-learned candidate sources. Each reads the real-time features through the FeatureStore port.
+ * - trending: global decayed engagement.
+ * - fresh: recent uploads (cold-start exposure for new items), newest first.
+ * - covisitation: items co-visited with the user's recent positives, weighted by recency of the positive.
+ * - followed-authors: recent uploads of the authors the user follows.
+ * - top-categories: trending items in the user's top categories, split by the category's share of positives.
+ */
+import type { CandidateSource } from './candidate-source.js';
+import type { ScoredItem } from '../pipeline/feed-context.js';
+
+export const trendingSource: CandidateSource = {
+  name: 'trending',
+  fetch: (ctx, k) => ctx.store.trending(k, ctx.request.nowMs),
+};
+
+export const freshSource: CandidateSource = {
+  name: 'fresh',
+  fetch: (ctx, k) => ctx.store.fresh(k, ctx.request.nowMs, ctx.config.freshMaxAgeMs),
+};
+
+export const covisitationSource: CandidateSource = {
+  name: 'covisitation',
+  fetch(ctx, k) {
+    const seeds = (ctx.user?.lists.positives ?? []).slice(0, ctx.config.covisSeeds);
+    const scores = new Map<string, number>();
+    seeds.forEach((seed, rank) => {
+      const weight = 1 / (1 + rank);
+      for (const c of ctx.store.covisited(seed.id, ctx.config.covisPerSeed, ctx.request.nowMs)) {
+        scores.set(c.itemId, (scores.get(c.itemId) ?? 0) + weight * c.score);
+      }
+    });
+    return top(scores, k);
+  },
+};
+
+export const followedAuthorsSource: CandidateSource = {
+  name: 'followed-authors',
+  fetch(ctx, k) {
+    const authors = [...new Set((ctx.user?.lists.followed ?? []).map((a) => a.id))].slice(0, ctx.config.followedAuthorsMax);
+    const out: ScoredItem[] = [];
+    for (const a of authors) out.push(...ctx.store.authorUploads(a, ctx.config.uploadsPerAuthor));
+    const now = ctx.request.nowMs;
+    return out
+      .map((x) => ({ itemId: x.itemId, score: 1 / (1 + Math.max(0, now - x.score) / 3_600_000) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+  },
+};
+
+export const topCategoriesSource: CandidateSource = {
+  name: 'top-categories',
+  fetch(ctx, k) {
+    const cats = (ctx.user?.maps.categories ?? []).filter((c) => c.values.positives > 0).slice(0, ctx.config.topCategories);
+    const total = cats.reduce((s, c) => s + c.values.positives, 0);
+    const out: ScoredItem[] = [];
+    for (const c of cats) {
+      const share = c.values.positives / total;
+      const n = Math.max(1, Math.round(k * share));
+      for (const x of ctx.store.trendingInCategory(c.key, n, ctx.request.nowMs)) out.push({ itemId: x.itemId, score: share * x.score });
+    }
+    return out.sort((a, b) => b.score - a.score).slice(0, k);
+  },
+};
+
+function top(scores: Map<string, number>, k: number): ScoredItem[] {
+  return [...scores]
+    .map(([itemId, score]) => ({ itemId, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k);
+}

@@ -19,6 +19,8 @@ import { StreamProcessor } from '../features/stream-processor.js';
 import { EventIdIndex } from '../ingest/event-id-index.js';
 import { LogIngestor } from '../ingest/log-ingestor.js';
 import { FeedService } from '../pipeline/feed-service.js';
+import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
+import type { ServeLog } from '../serve-log/serve-log.js';
 import { createMetrics, typeLabel, type Metrics } from './metrics.js';
 
 export interface Engine {
@@ -29,6 +31,7 @@ export interface Engine {
   readonly processor: StreamProcessor;
   readonly metrics: Metrics;
   readonly feed: FeedService;
+  readonly serveLog: ServeLog;
   /** Set when a background component failed (e.g. the log cannot write): /readyz reports it. */
   readonly failure: () => Error | undefined;
   /** Refreshes gauges that are computed on demand (consumer lag, entity counts); call before a scrape. */
@@ -99,7 +102,8 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     },
   });
   await processor.start();
-  const feed = new FeedService(store, config, [], metrics);
+  const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue });
+  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics);
 
   const sampleGauges = async () => {
     const lag = await processor.lag();
@@ -110,6 +114,10 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     metrics.entities.set({ entity: 'user' }, st.users);
     metrics.entities.set({ entity: 'author' }, st.authors);
     metrics.featureBytes.set(st.totalBytes);
+    const sl = serveLog.stats();
+    metrics.serveLogRecords.set({ outcome: 'written' }, sl.written);
+    metrics.serveLogRecords.set({ outcome: 'dropped' }, sl.dropped);
+    metrics.serveLogRecords.set({ outcome: 'queued' }, sl.queued);
   };
 
   let closed = false;
@@ -121,11 +129,13 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     processor,
     metrics,
     feed,
+    serveLog,
     failure: () => failure,
     sampleGauges,
     async close() {
       if (closed) return;
       closed = true;
+      await serveLog.close();
       await processor.stop();
       await store.close();
       await log.close();

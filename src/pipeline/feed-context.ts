@@ -14,8 +14,8 @@ export interface FeedRequest {
 export interface FeedContext {
   request: FeedRequest;
   store: FeatureStore;
-  /** The user's real-time features; undefined for a user the store has never seen (cold start). */
-  user: EntityFeatures | undefined;
+  /** The user's real-time features, read by the pipeline's first stage; undefined for a user never seen (cold start). */
+  user?: EntityFeatures;
   config: FeedloopConfig['feed'];
   /** Hash of the effective configuration, logged with every request. */
   configVersion: string;

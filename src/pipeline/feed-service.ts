@@ -41,27 +41,19 @@ export class FeedService {
     const spec = this.pipelines[q.variant];
     if (!spec) throw new Error(`unknown variant ${q.variant}`);
     const nowMs = q.nowMs ?? Date.now();
-    const t0 = performance.now();
-    const user = this.store.describe('user', q.userId, nowMs);
     const ctx: FeedContext = {
       request: { requestId: randomUUID(), userId: q.userId, sessionId: q.sessionId, limit: q.limit, nowMs, variant: spec.name },
       store: this.store,
-      user,
       config: this.config.feed,
       configVersion: this.configVersion,
     };
-    const userMs = performance.now() - t0;
     const m = this.metrics;
-    m?.feedStage.observe({ variant: spec.name, stage: 'user' }, userMs / 1000);
     const run = await runPipeline(spec, ctx, q.debug, {
       stage: (stage, ms) => m?.feedStage.observe({ variant: spec.name, stage }, ms / 1000),
       candidates: (source, n) => m?.feedCandidates.inc({ source }, n),
       removed: (filter, reason, n) => m?.feedRemoved.inc({ filter, reason }, n),
       degraded: (component) => m?.feedDegraded.inc({ component }),
     });
-    if (run.response.debug) {
-      run.response.debug.timings_ms = { user: Math.round(userMs * 1000) / 1000, ...run.response.debug.timings_ms };
-    }
     return run;
   }
 }

@@ -40,6 +40,10 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     obs.degraded?.(component);
   };
 
+  // 0. the user's real-time features (undefined: cold start)
+  ctx.user = ctx.store.describe('user', ctx.request.userId, ctx.request.nowMs);
+  lap('user');
+
   // 1. sources, concurrently; merged with de-duplication that keeps every proposing source
   const bySource: Record<string, number> = {};
   const results = await Promise.all(
@@ -120,6 +124,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   slate = slate.slice(0, ctx.request.limit);
   lap('reranking');
   timings.total = performance.now() - t0;
+  obs.stage?.('total', timings.total);
 
   const response: FeedResponse = {
     request_id: ctx.request.requestId,

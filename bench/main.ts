@@ -2,6 +2,7 @@
  * `npm run bench -- NAME`: runs one benchmark and prints a short table, then one JSON object as the last line.
  * Benchmarks start what they need on the embedded default in a temporary directory.
  */
+import { benchFeed } from './feed.js';
 import { benchFreshness } from './freshness.js';
 import { benchIngest } from './ingest.js';
 import { benchLog } from './log.js';
@@ -10,6 +11,7 @@ import { benchFeatureMemory } from './memory.js';
 const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
   ingest: { what: 'HTTP ingest, batches of 500, fsync before ack, processor running', run: () => benchIngest() },
   freshness: { what: 'ack of a like → visible in user and item features, under ingest load', run: () => benchFreshness() },
+  feed: { what: 'GET /v1/feed, demo world 100k items / 20k users, warm features, 1 client then 8', run: () => benchFeed() },
   log: { what: 'embedded segment log alone: append (fsync) and consume', run: () => benchLog() },
   'feature-memory': { what: 'feature store bytes per item and user at 200k items / 200k users', run: () => benchFeatureMemory() },
 };

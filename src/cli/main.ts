@@ -5,6 +5,7 @@
  */
 import { FeedloopError } from '../errors.js';
 import { runConfig } from './config.js';
+import { runDemoCommand } from './demo.js';
 import { runImport } from './import.js';
 import { runReplay } from './replay.js';
 import { runServe } from './serve.js';
@@ -12,6 +13,8 @@ import { runServe } from './serve.js';
 const USAGE = `usage: feedloop <command> [options]
 
 commands:
+  demo    [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
+                                                    engine + synthetic world + simulated users, live stats (npm start)
   serve   [--port N] [--data DIR] [--config FILE]   run the engine (HTTP API on the embedded backends)
   replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
   import  --dataset NAME [--datasets DIR] [--data DIR]
@@ -20,7 +23,7 @@ commands:
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { serve: runServe, replay: runReplay, import: runImport, config: runConfig };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, serve: runServe, replay: runReplay, import: runImport, config: runConfig };
 
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);

@@ -107,7 +107,7 @@ export const DEFAULT_CONFIG = {
     /** …within any this many consecutive slots. */
     authorWindow: 10,
     /** Serve log queue (records); when full, records are dropped and counted. */
-    serveLogQueue: 10_000,
+    serveLogQueue: 2000,
   },
   ranking: {
     /** Weights of the heuristic ranker by feature name (see README "Ranking"); a missing feature weighs 0. */

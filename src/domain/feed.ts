@@ -49,13 +49,12 @@ export interface ServeRecord {
   model_versions: Record<string, string>;
   /** Names of the ranker's feature vector, in order. */
   feature_names: string[];
-  /** Every candidate that reached the ranker. */
-  candidates: {
-    item_id: string;
-    sources: { name: string; score: number }[];
-    features: number[];
-    scores: Record<string, number>;
-  }[];
+  /** Every candidate that reached the ranker, in the ranker's input order. */
+  candidates: { item_id: string; sources: { name: string; score: number }[] }[];
+  /** The ranker's input: row-major candidates × feature_names, float32 exactly as the ranker saw it. */
+  features: Float32Array;
+  /** Scores per candidate (index-aligned with `candidates`): `score`, plus any named components of the ranker. */
+  scores: Record<string, Float32Array>;
   /** Candidates removed by filters. */
   removed: { item_id: string; filter: string; reason: string }[];
   /** The slate served, with each item's probability of being shown under the serving policy (1 = deterministic). */

@@ -102,7 +102,8 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     },
   });
   await processor.start();
-  const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue });
+  // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
+  const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
   const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics);
 
   const sampleGauges = async () => {

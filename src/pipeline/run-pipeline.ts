@@ -161,7 +161,6 @@ function serveRecord(
   timings: Record<string, number>,
   degraded: string[],
 ): ServeRecord {
-  const F = batch.featureNames.length;
   return {
     request_id: ctx.request.requestId,
     ts: ctx.request.nowMs,
@@ -172,12 +171,9 @@ function serveRecord(
     config_version: ctx.configVersion,
     model_versions: { ranker: rankerVersion },
     feature_names: [...batch.featureNames],
-    candidates: batch.candidates.map((c, i) => ({
-      item_id: c.itemId,
-      sources: c.sources,
-      features: Array.from(batch.features.subarray(i * F, i * F + F)),
-      scores: { score: ranked.scores[i], ...Object.fromEntries(Object.entries(ranked.components ?? {}).map(([k, v]) => [k, v[i]])) },
-    })),
+    candidates: batch.candidates.map((c) => ({ item_id: c.itemId, sources: c.sources })),
+    features: batch.features,
+    scores: { score: ranked.scores, ...ranked.components },
     removed,
     slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity })),
     timings_ms: roundAll(timings),

@@ -4,13 +4,14 @@
  *
  * - Files `serve-*.jsonl` of the directory are read in name order (= creation order), each line by line, streaming
  *   (memory stays at one read chunk plus one line), so records come out in the order they were written.
- * - Non-finite numbers were written as `null`: a `features` entry may be `null` where the ranker saw NaN/±Infinity.
+ * - The numeric blocks (`features`, `scores`) come back as Float32Array, bit-exact (record-codec.ts).
  * - A last line without its `\n` that does not parse is a write torn by a crash (or one still in progress): it is
  *   skipped. Any other line that does not parse, or is not a serve record, throws `CorruptDataError` naming
  *   `file:line`. Blank lines are ignored.
  * - Lines are checked only for the fields the loader itself relies on (`request_id`, `ts`); files are trusted
  *   beyond that, being written by the adapter.
  */
+import { decodeServeRecord } from './record-codec.js';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,5 +125,9 @@ function parseLine(line: string, path: string, lineNo: number, unterminated: boo
   if (typeof r !== 'object' || r === null || typeof r.request_id !== 'string' || typeof r.ts !== 'number') {
     throw new CorruptDataError(`${path}:${lineNo}: not a serve record (needs string request_id and number ts)`);
   }
-  return r as ServeRecord;
+  try {
+    return decodeServeRecord(r);
+  } catch (err) {
+    throw new CorruptDataError(`${path}:${lineNo}: ${(err as Error).message}`, { cause: err });
+  }
 }

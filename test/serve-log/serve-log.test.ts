@@ -6,6 +6,7 @@ import type { ServeRecord } from '../../src/domain/feed.js';
 import { CorruptDataError, NotFoundError } from '../../src/errors.js';
 import { openJsonlServeLog, SERVE_FILE_PATTERN } from '../../src/serve-log/jsonl-serve-log.js';
 import { readServeLog, serveRecordsByRequestId } from '../../src/serve-log/read-serve-log.js';
+import { candidateFeatures, encodeServeRecord } from '../../src/serve-log/record-codec.js';
 import { rng, T0, tempDir } from '../helpers/fixtures.js';
 
 const FEATURES = ['f0', 'f1', 'f2'];
@@ -24,12 +25,9 @@ function makeRecord(i: number, opts: { candidates?: number; features?: number; t
     config_version: 'cfg-1',
     model_versions: { ranker: 'm-7' },
     feature_names: Array.from({ length: nf }, (_, k) => `f${k}`),
-    candidates: Array.from({ length: nc }, (_, c) => ({
-      item_id: `i${c}`,
-      sources: [{ name: 'trending', score: r() }],
-      features: Array.from({ length: nf }, () => Math.round(r() * 1000) / 1000),
-      scores: { ranker: r() },
-    })),
+    candidates: Array.from({ length: nc }, (_, c) => ({ item_id: `i${c}`, sources: [{ name: 'trending', score: r() }] })),
+    features: Float32Array.from({ length: nc * nf }, () => Math.round(r() * 1000) / 1000),
+    scores: { score: Float32Array.from({ length: nc }, () => r()) },
     removed: [{ item_id: 'i99', filter: 'seen', reason: 'already_seen' }],
     slate: [{ item_id: 'i0', position: 0, score: 0.9, propensity: 1 }],
     timings_ms: { sources: 1.5, ranker: 2.25 },
@@ -48,12 +46,12 @@ async function logFiles(dir: string): Promise<string[]> {
 }
 
 void describe('jsonl serve log', () => {
-  void it('round-trips many records in write order, writing non-finite features as null', async () => {
+  void it('round-trips many records in write order, float32 blocks bit-exact (NaN and ±Infinity too)', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const log = await openJsonlServeLog({ dir });
       const records = Array.from({ length: 2000 }, (_, i) => makeRecord(i));
-      records[5].candidates[1].features = [NaN, Infinity, -Infinity];
+      records[5].features.set([NaN, Infinity, -Infinity], 3);
       for (const r of records) assert.equal(log.write(r), true);
       await log.close();
       const st = log.stats();
@@ -63,8 +61,7 @@ void describe('jsonl serve log', () => {
       assert.equal(st.bytes, (await stat(join(dir, files[0]))).size);
       const back = await readAll(dir);
       assert.equal(back.length, 2000);
-      assert.deepEqual(back[5].candidates[1].features, [null, null, null]);
-      back[5].candidates[1].features = records[5].candidates[1].features = [];
+      assert.deepEqual(Array.from(candidateFeatures(back[5], 1)), [NaN, Infinity, -Infinity]);
       assert.deepEqual(back, records);
     } finally {
       await cleanup();
@@ -74,7 +71,7 @@ void describe('jsonl serve log', () => {
   void it('rolls to a new file before one would pass maxFileBytes, and on every open', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const lineBytes = Buffer.byteLength(JSON.stringify(makeRecord(0)) + '\n');
+      const lineBytes = Buffer.byteLength(encodeServeRecord(makeRecord(0)) + '\n');
       const maxFileBytes = lineBytes * 3 + 10;
       const log = await openJsonlServeLog({ dir, maxFileBytes });
       for (let i = 0; i < 20; i++) log.write(makeRecord(i));
@@ -189,7 +186,7 @@ void describe('jsonl serve log', () => {
       const log = await openJsonlServeLog({ dir, maxQueueRecords: 1000, flushIntervalMs: 60_000 });
       const nf = 20;
       // 500 candidates × 20 features, shared between records to keep the test's memory small
-      const candidates = makeRecord(0, { candidates: 500, features: nf }).candidates.map((c) => ({ ...c, features: c.features.map((_, k) => k) }));
+      const candidates = makeRecord(0, { candidates: 500, features: nf }).candidates;
       let touched = 0;
       for (let i = 0; i < 1000; i++) {
         const record = makeRecord(i, { candidates: 0, features: nf });
@@ -231,7 +228,7 @@ void describe('serve log loader', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const file = await writeLog(dir, 3);
-      const torn = JSON.stringify(makeRecord(3));
+      const torn = encodeServeRecord(makeRecord(3));
       await appendFile(file, torn.slice(0, torn.length >> 1));
       assert.deepEqual((await readAll(dir)).map((r) => r.request_id), ['r0', 'r1', 'r2']);
       // a complete last record that only lacks its newline is kept
@@ -256,7 +253,7 @@ void describe('serve log loader', () => {
         return true;
       });
       // an unparseable line terminated by its newline is corruption even at the end
-      lines[1] = JSON.stringify(makeRecord(1));
+      lines[1] = encodeServeRecord(makeRecord(1));
       await writeFile(file, lines.join('\n') + '{"request_id":\n');
       await assert.rejects(readAll(dir), CorruptDataError);
       // valid JSON that is not a serve record

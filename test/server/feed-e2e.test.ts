@@ -68,10 +68,9 @@ void describe('feed end to end', () => {
       const row = byId.get(first.body.request_id)!;
       assert.equal(row.user_id, 'viewer');
       assert.ok(row.feature_names.includes('like_rate') && row.feature_names.includes('category_affinity'));
-      for (const c of row.candidates) {
-        assert.equal(c.features.length, row.feature_names.length);
-        assert.equal(typeof c.scores.score, 'number');
-      }
+      assert.equal(row.features.length, row.candidates.length * row.feature_names.length);
+      assert.equal(row.scores.score.length, row.candidates.length);
+      assert.ok(row.features.every(Number.isFinite));
       const imp = impressions[3];
       const slot = row.slate.find((s) => s.position === imp.position)!;
       assert.equal(slot.item_id, imp.item_id);

@@ -1,0 +1,125 @@
+/** Counters of the simulated population, per experiment arm and in total (plain objects: they cross worker threads). */
+
+/** One arm's numbers (or the total over arms). */
+export interface ArmStats {
+  /** Feed requests answered with 200. */
+  requests: number;
+  /** Failed HTTP calls (non-2xx or network error), feed and events. */
+  errors: number;
+  /** Events posted in batches the server answered with 200. */
+  events: number;
+  /** Events the server listed in `rejected` (should stay 0). */
+  rejectedEvents: number;
+  sessions: number;
+  impressions: number;
+  /** Feed items whose id is not an item of the world (skipped). */
+  unknownItems: number;
+  watched: number;
+  likes: number;
+  /** Mean watch ratio over every watched item since the start. */
+  meanWatchRatio: number;
+  /** Mean watch ratio over the last `watchWindow` watched items. */
+  recentWatchRatio: number;
+  likesPerImpression: number;
+  /** Distinct items impressed / items in the world now. */
+  coverage: number;
+  distinctItems: number;
+  /** Feed latency over the last `latencyWindow` requests, ms (NaN before the first). */
+  feedP50Ms: number;
+  feedP99Ms: number;
+}
+
+export interface SimulationStats {
+  elapsedMs: number;
+  /** Items in the world when the stats were taken. */
+  catalogSize: number;
+  /** Rates since the previous tick (or since the start, for the final stats). */
+  requestsPerSec: number;
+  eventsPerSec: number;
+  total: ArmStats;
+  arms: Record<string, ArmStats>;
+}
+
+/** Mutable counters behind one `ArmStats`. */
+export class ArmCounters {
+  requests = 0;
+  errors = 0;
+  events = 0;
+  rejectedEvents = 0;
+  sessions = 0;
+  impressions = 0;
+  unknownItems = 0;
+  watched = 0;
+  likes = 0;
+  private watchRatioSum = 0;
+  private distinct = 0;
+  private seen: Uint8Array;
+  private readonly latencyMs: Float64Array;
+  private latencyCount = 0;
+  private readonly recentRatios: Float64Array;
+  private recentCount = 0;
+  private recentSum = 0;
+
+  constructor(itemCapacity: number, latencyWindow: number, watchWindow: number) {
+    this.seen = new Uint8Array(itemCapacity);
+    this.latencyMs = new Float64Array(Math.max(1, latencyWindow));
+    this.recentRatios = new Float64Array(Math.max(1, watchWindow));
+  }
+
+  recordLatency(ms: number): void {
+    this.latencyMs[this.latencyCount++ % this.latencyMs.length] = ms;
+  }
+
+  recordImpression(item: number): void {
+    this.impressions++;
+    if (item >= this.seen.length) {
+      const grown = new Uint8Array(Math.max(item + 1, this.seen.length * 2));
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    if (this.seen[item] === 0) {
+      this.seen[item] = 1;
+      this.distinct++;
+    }
+  }
+
+  recordWatch(ratio: number): void {
+    this.watched++;
+    this.watchRatioSum += ratio;
+    const w = this.recentRatios;
+    const slot = this.recentCount++ % w.length;
+    if (this.recentCount > w.length) this.recentSum -= w[slot];
+    w[slot] = ratio;
+    this.recentSum += ratio;
+  }
+
+  snapshot(catalogSize: number): ArmStats {
+    const n = Math.min(this.latencyCount, this.latencyMs.length);
+    const lat = this.latencyMs.slice(0, n).sort();
+    const recentN = Math.min(this.recentCount, this.recentRatios.length);
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      events: this.events,
+      rejectedEvents: this.rejectedEvents,
+      sessions: this.sessions,
+      impressions: this.impressions,
+      unknownItems: this.unknownItems,
+      watched: this.watched,
+      likes: this.likes,
+      meanWatchRatio: this.watched > 0 ? this.watchRatioSum / this.watched : NaN,
+      recentWatchRatio: recentN > 0 ? this.recentSum / recentN : NaN,
+      likesPerImpression: this.impressions > 0 ? this.likes / this.impressions : NaN,
+      coverage: catalogSize > 0 ? this.distinct / catalogSize : 0,
+      distinctItems: this.distinct,
+      feedP50Ms: quantile(lat, 0.5),
+      feedP99Ms: quantile(lat, 0.99),
+    };
+  }
+}
+
+/** Nearest-rank quantile of sorted values (NaN when empty). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}

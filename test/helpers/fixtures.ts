@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type FeedloopConfig } from '../../src/config/config.js';
 import type { Item, WireEvent } from '../../src/domain/schemas.js';
+import { mulberry32 } from '../../src/demo/prng.js';
 
 export async function tempDir(prefix = 'feedloop-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -21,17 +22,8 @@ export function testConfig(dataDir: string, patch: (c: FeedloopConfig) => void =
   return cfg;
 }
 
-/** Mulberry32: a tiny seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A tiny seeded PRNG (the demo's mulberry32). */
+export const rng = mulberry32;
 
 export const T0 = Date.UTC(2026, 0, 1);
 

@@ -34,6 +34,8 @@ export interface FeatureStore {
   covisited(itemId: string, limit: number, nowMs: number): ScoredItem[];
   /** The author's most recent uploads, newest first; score = upload time (ms). */
   authorUploads(authorId: string, limit: number): ScoredItem[];
+  /** Every item id the store has seen (catalog or events), in first-seen order. */
+  itemIds(): readonly string[];
   /** Attributes of many items at once, index-aligned with `ids` (unknown items: known = 0). */
   itemBatch(ids: readonly string[]): ItemBatch;
   /**

@@ -22,6 +22,8 @@ export interface ProcessorOptions {
 export interface ProcessorObserver {
   /** After each applied batch: count and the append time of its newest record. */
   applied?(count: number, newestAppendTimeMs: number): void;
+  /** After each applied batch, with its entries (e.g. to insert new items into an ANN index). Must not throw. */
+  appliedEntries?(entries: readonly LogEntry[]): void;
   checkpointed?(ms: number): void;
   error?(err: unknown): void;
 }
@@ -120,6 +122,7 @@ export class StreamProcessor {
       this.sinceCheckpoint += batch.length;
       this.lastAppliedAppendMs = newestAppend;
       this.observer.applied?.(batch.length, newestAppend);
+      this.observer.appliedEntries?.(batch);
       batch.length = 0;
     };
     for (;;) {

@@ -121,6 +121,9 @@ export class EmbeddedFeatureStore implements FeatureStore {
   authorUploads(authorId: string, limit: number): ScoredItem[] {
     return reads.authorUploads(this, authorId, limit);
   }
+  itemIds(): readonly string[] {
+    return this.t.item.ids;
+  }
   itemBatch(ids: readonly string[]): ItemBatch {
     return reads.itemBatch(this, ids);
   }

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptDataError, ValidationError } from '../../errors.js';
+import { BackendUnavailableError, CorruptDataError, ValidationError } from '../../errors.js';
 import { isErrnoCode, writeFileAtomic } from './file-io.js';
 
 /** Keeps `<group>.json` and its temp-file name below the usual 255-byte file name limit. */
@@ -17,10 +17,12 @@ export class ConsumerOffsetStore {
   private constructor(
     private readonly dir: string,
     private readonly partitionCount: number,
+    private readonly readOnly = false,
   ) {}
 
   /** Opens `dir` (created if missing) and removes temp files left by a crash mid-commit. */
-  static async open(dir: string, partitionCount: number): Promise<ConsumerOffsetStore> {
+  static async open(dir: string, partitionCount: number, readOnly = false): Promise<ConsumerOffsetStore> {
+    if (readOnly) return new ConsumerOffsetStore(dir, partitionCount, true);
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) {
       if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
@@ -30,6 +32,7 @@ export class ConsumerOffsetStore {
 
   /** Durably records `offsets` (one per partition) for `group`. */
   async commit(group: string, offsets: readonly number[]): Promise<void> {
+    if (this.readOnly) throw new BackendUnavailableError('event log is open read-only');
     const path = this.pathOf(group);
     if (offsets.length !== this.partitionCount) {
       throw new ValidationError(`expected ${this.partitionCount} offsets, got ${offsets.length}`, 'offsets');

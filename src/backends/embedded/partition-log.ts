@@ -6,7 +6,7 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogRecord } from '../../log/event-log.js';
-import { CorruptDataError } from '../../errors.js';
+import { CorruptDataError, NotFoundError } from '../../errors.js';
 import { fsyncDir, isErrnoCode, readAt, writeFully } from './file-io.js';
 import { decodeRecord, recordLengthAt } from './record-codec.js';
 import { TailCache } from './tail-cache.js';
@@ -60,9 +60,9 @@ export class PartitionLog {
     this.endOffset = last.baseOffset + last.recordCount;
   }
 
-  /** Opens (creating if needed) and recovers the partition in `dir`. */
-  static async open(id: number, dir: string): Promise<{ log: PartitionLog; truncatedBytes: number; maxSeq: number }> {
-    await mkdir(dir, { recursive: true });
+  /** Opens (creating if needed) and recovers the partition in `dir`; `readOnly` creates and cuts nothing. */
+  static async open(id: number, dir: string, readOnly = false): Promise<{ log: PartitionLog; truncatedBytes: number; maxSeq: number }> {
+    if (!readOnly) await mkdir(dir, { recursive: true });
     const bases = (await readdir(dir))
       .map(parseSegmentFileName)
       .filter((b): b is number => b !== undefined)
@@ -71,6 +71,7 @@ export class PartitionLog {
     let truncatedBytes = 0;
     let maxSeq = -1;
     try {
+      if (bases.length === 0 && readOnly) throw new NotFoundError(`partition ${id}: no segment files in ${dir}`, 'dir');
       if (bases.length === 0) {
         const segment = new Segment(0, join(dir, segmentFileName(0)));
         await segment.createFile();
@@ -78,7 +79,7 @@ export class PartitionLog {
         segments.push(segment);
       }
       for (let i = 0; i < bases.length; i++) {
-        const r = await Segment.recover(bases[i], join(dir, segmentFileName(bases[i])), i === bases.length - 1, id);
+        const r = await Segment.recover(bases[i], join(dir, segmentFileName(bases[i])), i === bases.length - 1, id, readOnly);
         const prev = segments[segments.length - 1];
         if (prev && prev.baseOffset + prev.recordCount !== r.segment.baseOffset) {
           await r.segment.close();

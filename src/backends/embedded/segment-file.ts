@@ -62,10 +62,11 @@ export class Segment {
   /**
    * Opens and verifies an existing segment. A torn or corrupt tail is cut (truncate + fdatasync) when `isLast`;
    * anywhere else it throws CorruptDataError. The last segment stays open read-write; others are closed.
+   * `readOnly` (another process may be writing): nothing is cut, the valid prefix is the end, the file is only read.
    */
-  static async recover(baseOffset: number, path: string, isLast: boolean, partition: number): Promise<SegmentRecovery> {
+  static async recover(baseOffset: number, path: string, isLast: boolean, partition: number, readOnly = false): Promise<SegmentRecovery> {
     const segment = new Segment(baseOffset, path);
-    const handle = await open(path, isLast ? 'r+' : 'r');
+    const handle = await open(path, isLast && !readOnly ? 'r+' : 'r');
     try {
       const { size } = await handle.stat();
       let pos = 0;
@@ -101,13 +102,15 @@ export class Segment {
               '(a torn tail is only possible in the last segment)',
           );
         }
-        await handle.truncate(pos);
-        await handle.datasync();
+        if (!readOnly) {
+          await handle.truncate(pos);
+          await handle.datasync();
+        }
       }
       segment.sizeBytes = pos;
       if (isLast) segment.handle = handle;
       else await handle.close();
-      return { segment, truncatedBytes: size - pos, maxSeq };
+      return { segment, truncatedBytes: readOnly ? 0 : size - pos, maxSeq };
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw err;

@@ -18,6 +18,7 @@ import {
   ConfigError,
   CorruptDataError,
   FeedloopError,
+  NotFoundError,
   ValidationError,
 } from '../../errors.js';
 import { ConsumerOffsetStore } from './consumer-offsets.js';
@@ -39,6 +40,11 @@ export interface SegmentLogOptions {
   maxBatchDelayMs?: number;
   /** Test hooks: throw to simulate EIO/ENOSPC on a partition's write or fdatasync. */
   faults?: FaultHooks;
+  /**
+   * Open for reading only, e.g. for a training job while the server writes: nothing is created, cut or written;
+   * records appended after the open are not seen; `append` and `commit` reject.
+   */
+  readOnly?: boolean;
 }
 
 /** A partition whose last segment had a torn or corrupt tail cut off when the log was opened. */
@@ -65,6 +71,7 @@ export class SegmentEventLog implements EventLog {
     /** Torn tails cut off at open, one entry per affected partition (empty after a clean shutdown). */
     readonly recovery: readonly RecoveryReportEntry[],
     opts: Omit<GroupCommitOptions, 'onCommitted'>,
+    private readonly readOnly = false,
   ) {
     this.committer = new GroupCommitter(partitions, { ...opts, onCommitted: () => this.notifyListeners() });
   }
@@ -75,6 +82,7 @@ export class SegmentEventLog implements EventLog {
 
   append(records: readonly AppendRecord[]): Promise<RecordPosition[]> {
     if (this.closing) return Promise.reject(new BackendUnavailableError('event log is closed'));
+    if (this.readOnly) return Promise.reject(new BackendUnavailableError('event log is open read-only'));
     return this.committer.enqueue(records);
   }
 
@@ -172,10 +180,11 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
   }
   if (!(maxBatchDelayMs >= 0)) throw new ConfigError('maxBatchDelayMs must be >= 0', 'maxBatchDelayMs');
 
-  await mkdir(dir, { recursive: true });
-  await checkOrWriteMeta(dir, partitionCount);
+  const readOnly = opts.readOnly === true;
+  if (!readOnly) await mkdir(dir, { recursive: true });
+  await checkOrWriteMeta(dir, partitionCount, readOnly);
   const opened = await Promise.allSettled(
-    Array.from({ length: partitionCount }, (_, p) => PartitionLog.open(p, join(dir, partitionDirName(p)))),
+    Array.from({ length: partitionCount }, (_, p) => PartitionLog.open(p, join(dir, partitionDirName(p)), readOnly)),
   );
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -185,7 +194,7 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
   }
   let offsets: ConsumerOffsetStore;
   try {
-    offsets = await ConsumerOffsetStore.open(join(dir, 'offsets'), partitionCount);
+    offsets = await ConsumerOffsetStore.open(join(dir, 'offsets'), partitionCount, readOnly);
   } catch (err) {
     await Promise.allSettled(ok.map((r) => r.log.close()));
     throw err;
@@ -200,6 +209,7 @@ export async function openSegmentLog(opts: SegmentLogOptions): Promise<SegmentEv
     offsets,
     recovery,
     { nextSeq, segmentMaxBytes, durability, maxBatchDelayMs, faults: opts.faults ?? {} },
+    readOnly,
   );
 }
 
@@ -208,7 +218,7 @@ function partitionDirName(partition: number): string {
   return `p-${String(partition).padStart(3, '0')}`;
 }
 
-async function checkOrWriteMeta(dir: string, partitionCount: number): Promise<void> {
+async function checkOrWriteMeta(dir: string, partitionCount: number, readOnly: boolean): Promise<void> {
   const path = join(dir, 'meta.json');
   let text: string | undefined;
   try {
@@ -216,6 +226,7 @@ async function checkOrWriteMeta(dir: string, partitionCount: number): Promise<vo
   } catch (err) {
     if (!isErrnoCode(err, 'ENOENT')) throw err;
   }
+  if (text === undefined && readOnly) throw new NotFoundError(`no event log in ${dir}`, 'dir');
   if (text === undefined) {
     await writeFileAtomic(path, JSON.stringify({ version: META_VERSION, partitionCount }) + '\n');
     return;

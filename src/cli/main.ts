@@ -6,6 +6,7 @@
 import { FeedloopError } from '../errors.js';
 import { runConfig } from './config.js';
 import { runDemoCommand } from './demo.js';
+import { runEval } from './eval.js';
 import { runImport } from './import.js';
 import { runReplay } from './replay.js';
 import { runServe } from './serve.js';
@@ -19,11 +20,13 @@ commands:
   replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
   import  --dataset NAME [--datasets DIR] [--data DIR]
                                                     load movielens-100k | movielens-1m-split | kuairec-split
+  eval    --dataset NAME [--datasets DIR] [--models a,b] [--epochs N] [--seed N] [--quick] [--mask-valid]
+                                                    full-ranking offline evaluation: movielens-1m-split | kuairec-split
   config  [--config FILE] [--data DIR] [--port N]   print the effective configuration as JSON
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, serve: runServe, replay: runReplay, import: runImport, config: runConfig };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, eval: runEval, serve: runServe, replay: runReplay, import: runImport, config: runConfig };
 
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);

@@ -6,12 +6,17 @@ import { benchFeed } from './feed.js';
 import { benchFreshness } from './freshness.js';
 import { benchIngest } from './ingest.js';
 import { benchLog } from './log.js';
+import { benchRetrieval, compareAnnLibraries } from './retrieval.js';
+import { benchTrainRetrieval } from './train-retrieval.js';
 import { benchFeatureMemory } from './memory.js';
 
 const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
   ingest: { what: 'HTTP ingest, batches of 500, fsync before ack, processor running', run: () => benchIngest() },
   freshness: { what: 'ack of a like → visible in user and item features, under ingest load', run: () => benchFreshness() },
   feed: { what: 'GET /v1/feed, demo world 100k items / 20k users, warm features, 1 client then 8', run: () => benchFeed() },
+  retrieval: { what: 'ANN (hnswlib-node) over 1M × 64 item vectors: recall vs exact, user tower + 500 candidates, live inserts', run: () => benchRetrieval() },
+  'ann-compare': { what: 'hnswlib-node vs usearch, 200k × 64, k = 500', run: () => compareAnnLibraries() },
+  'train-retrieval': { what: 'two-tower training on the ML-1M LightGCN++ split (full run, early stopping on valid)', run: () => benchTrainRetrieval() },
   log: { what: 'embedded segment log alone: append (fsync) and consume', run: () => benchLog() },
   'feature-memory': { what: 'feature store bytes per item and user at 200k items / 200k users', run: () => benchFeatureMemory() },
 };

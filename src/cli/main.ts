@@ -10,6 +10,7 @@ import { runEval } from './eval.js';
 import { runImport } from './import.js';
 import { runReplay } from './replay.js';
 import { runServe } from './serve.js';
+import { runTrain } from './train.js';
 
 const USAGE = `usage: feedloop <command> [options]
 
@@ -22,11 +23,13 @@ commands:
                                                     load movielens-100k | movielens-1m-split | kuairec-split
   eval    --dataset NAME [--datasets DIR] [--models a,b] [--epochs N] [--seed N] [--quick] [--mask-valid]
                                                     full-ranking offline evaluation: movielens-1m-split | kuairec-split
+  train   retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]
+                                                    train the two-tower model on the event log; CURRENT → new version
   config  [--config FILE] [--data DIR] [--port N]   print the effective configuration as JSON
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, eval: runEval, serve: runServe, replay: runReplay, import: runImport, config: runConfig };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, eval: runEval, serve: runServe, train: runTrain, replay: runReplay, import: runImport, config: runConfig };
 
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);

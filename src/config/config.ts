@@ -85,7 +85,7 @@ export const DEFAULT_CONFIG = {
     /** Largest slate; larger requests are capped (and say so). */
     maxLimit: 100,
     /** Candidates each source may contribute, by source name. */
-    quotas: { trending: 200, fresh: 100, covisitation: 200, 'followed-authors': 100, 'top-categories': 200 } as Record<string, number>,
+    quotas: { 'two-tower': 300, trending: 200, fresh: 100, covisitation: 200, 'followed-authors': 100, 'top-categories': 200 } as Record<string, number>,
     /** The fresh source proposes uploads younger than this, ms. */
     freshMaxAgeMs: 48 * 3600 * 1000,
     /** Recent positives used as co-visitation seeds. */
@@ -108,6 +108,16 @@ export const DEFAULT_CONFIG = {
     authorWindow: 10,
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
+  },
+  retrieval: {
+    /** Load `<data>/models/retrieval/CURRENT` at start and serve the two-tower source. */
+    enabled: true,
+    /** HNSW graph degree. */
+    M: 16,
+    /** HNSW build beam. */
+    efConstruction: 200,
+    /** HNSW search beam (≥ the two-tower quota). */
+    efSearch: 320,
   },
   ranking: {
     /** Weights of the heuristic ranker by feature name (see README "Ranking"); a missing feature weighs 0. */

@@ -19,6 +19,9 @@ import { StreamProcessor } from '../features/stream-processor.js';
 import { EventIdIndex } from '../ingest/event-id-index.js';
 import { LogIngestor } from '../ingest/log-ingestor.js';
 import { FeedService } from '../pipeline/feed-service.js';
+import { openHnswIndex } from '../retrieval/ann/hnsw-index.js';
+import { RetrievalService } from '../retrieval/retrieval-service.js';
+import { loadCurrentRetrievalModel } from '../retrieval/two-tower-retrieval-model.js';
 import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
 import type { ServeLog } from '../serve-log/serve-log.js';
 import { createMetrics, typeLabel, type Metrics } from './metrics.js';
@@ -32,6 +35,9 @@ export interface Engine {
   readonly metrics: Metrics;
   readonly feed: FeedService;
   readonly serveLog: ServeLog;
+  readonly retrieval: RetrievalService;
+  /** Loads the current retrieval model (CURRENT) and swaps it in once its index is built; false when there is none. */
+  reloadRetrieval(): Promise<boolean>;
   /** Set when a background component failed (e.g. the log cannot write): /readyz reports it. */
   readonly failure: () => Error | undefined;
   /** Refreshes gauges that are computed on demand (consumer lag, entity counts); call before a scrape. */
@@ -72,6 +78,11 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     sidecars: [{ name: 'event-ids', serialize: () => ids.serialize(), restore: (b) => ids.restore(b) }],
   });
   let failure: Error | undefined;
+  const retrieval = new RetrievalService(store, {
+    createIndex: (dim, capacity) =>
+      openHnswIndex({ dim, capacity, M: config.retrieval.M, efConstruction: config.retrieval.efConstruction, efSearch: config.retrieval.efSearch }),
+    log: opts.logErrors === false ? undefined : (line) => console.log(`feedloop: ${line}`),
+  });
   const logErrors = opts.logErrors ?? true;
   const processor = new StreamProcessor(
     log,
@@ -85,6 +96,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
         metrics.freshness.observe(lagMs / 1000);
         metrics.freshnessLag.set(lagMs);
       },
+      appliedEntries: (entries) => retrieval.onEntries(entries),
       checkpointed: (ms) => metrics.snapshotDuration.observe(ms / 1000),
       error(err) {
         failure = err instanceof Error ? err : new Error(String(err));
@@ -104,7 +116,19 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   await processor.start();
   // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
   const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
-  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics);
+  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics, retrieval);
+  const reloadRetrieval = async () => {
+    const model = await loadCurrentRetrievalModel(dataDir);
+    if (!model) return false;
+    await retrieval.load(model);
+    return true;
+  };
+  if (config.retrieval.enabled) {
+    // built in the background: the feed serves without the two-tower source until the index is ready
+    reloadRetrieval().catch((err: unknown) => {
+      if (logErrors) console.error('feedloop: retrieval model not loaded:', err);
+    });
+  }
 
   const sampleGauges = async () => {
     const lag = await processor.lag();
@@ -131,12 +155,15 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     metrics,
     feed,
     serveLog,
+    retrieval,
+    reloadRetrieval,
     failure: () => failure,
     sampleGauges,
     async close() {
       if (closed) return;
       closed = true;
       await serveLog.close();
+      await retrieval.close();
       await processor.stop();
       await store.close();
       await log.close();

@@ -9,6 +9,7 @@ import { fitBprMf } from './baselines/bpr-mf.js';
 import { fitEase } from './baselines/ease.js';
 import { fitItemKnn } from './baselines/item-knn.js';
 import { fitPopularity } from './baselines/popularity.js';
+import { fitTwoTower } from '../training/two-tower/train.js';
 import type { Csr, InteractionData, Recommender } from './recommender.js';
 
 /** What every fit function receives besides the data. */
@@ -50,6 +51,11 @@ export const MODELS: readonly ModelEntry[] = [
     name: 'ease',
     description: 'EASE closed-form item-item model (λ tuned on valid)',
     fit: (data, ctx) => fitEase(data, { lambdas: ctx.quick ? [500] : [100, 300, 1000, 3000, 10000], log: ctx.log, extraMask: ctx.extraMask }),
+  },
+  {
+    name: 'two-tower',
+    description: 'two-tower (id + pooled history / id + side features, residual layer, sampled softmax with logQ + uniform negatives), onnxruntime dense path',
+    fit: (data, ctx) => fitTwoTower(data, { seed: ctx.seed, epochs: ctx.epochs ?? (ctx.quick ? 3 : undefined), log: ctx.log }),
   },
 ];
 

@@ -10,6 +10,8 @@ import type { FeedContext } from './feed-context.js';
 import { feedPipelines, type PipelineSpec } from './home-feed.js';
 import { runPipeline, type PipelineRun } from './run-pipeline.js';
 import type { SideEffect } from './side-effect.js';
+import type { RetrievalService } from '../retrieval/retrieval-service.js';
+import { twoTowerSource } from '../retrieval/two-tower-source.js';
 
 export interface FeedQuery {
   userId: string;
@@ -28,8 +30,13 @@ export class FeedService {
     private readonly config: FeedloopConfig,
     sideEffects: SideEffect[],
     private readonly metrics?: Metrics,
+    retrieval?: RetrievalService,
   ) {
-    this.pipelines = feedPipelines({ heuristicWeights: config.ranking.heuristicWeights, sideEffects });
+    this.pipelines = feedPipelines({
+      heuristicWeights: config.ranking.heuristicWeights,
+      sideEffects,
+      learnedSources: retrieval ? [twoTowerSource(retrieval)] : [],
+    });
     this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
   }
 

@@ -24,13 +24,18 @@ export interface PipelineSpec {
   sideEffects: SideEffect[];
 }
 
-export function feedPipelines(deps: { heuristicWeights: Record<string, number>; sideEffects: SideEffect[] }): Record<string, PipelineSpec> {
+export function feedPipelines(deps: {
+  heuristicWeights: Record<string, number>;
+  sideEffects: SideEffect[];
+  /** Model-backed sources (two-tower); they return nothing until a model is loaded. */
+  learnedSources?: CandidateSource[];
+}): Record<string, PipelineSpec> {
   const filters = [deletedFilter, hiddenFilter, seenFilter, completedFilter];
   const heuristic = heuristicRanker(deps.heuristicWeights);
   return {
     home: {
       name: 'home',
-      sources: [trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource],
+      sources: [...(deps.learnedSources ?? []), trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource],
       filters,
       ranker: heuristic,
       fallbackRanker: sourceScoreRanker,

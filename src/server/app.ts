@@ -5,6 +5,7 @@ import { toHttpError } from './error-mapping.js';
 import { openApiDocument } from './openapi.js';
 import { registerFeedRoutes } from './routes-feed.js';
 import { registerIngestRoutes } from './routes-ingest.js';
+import { registerModelRoutes } from './routes-models.js';
 import { registerReadRoutes } from './routes-read.js';
 
 export const VERSION = '0.1.0';
@@ -29,6 +30,7 @@ export function buildServer(engine: Engine): FastifyInstance {
   registerIngestRoutes(app, engine);
   registerReadRoutes(app, engine);
   registerFeedRoutes(app, engine.feed, engine.config.feed);
+  registerModelRoutes(app, engine);
 
   const doc = openApiDocument(VERSION);
   app.get('/openapi.json', async () => doc);

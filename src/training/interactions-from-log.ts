@@ -11,6 +11,8 @@ import type { Csr, InteractionData } from '../evaluation/recommender.js';
 
 export interface LogInteractions {
   data: InteractionData;
+  /** Side features of each item (aligned with `data.itemIds`), from the catalog records in the log. */
+  itemSides: ({ authorId?: string; category?: string; tags?: string[] } | undefined)[];
   /** Event time range of the positives used, ms. */
   fromMs: number;
   toMs: number;
@@ -20,6 +22,7 @@ export interface LogInteractions {
 export async function interactionsFromLog(log: EventLog, opts: { positiveWatchRatio: number; validFraction?: number }): Promise<LogInteractions> {
   const validFraction = opts.validFraction ?? 0.1;
   const duration = new Map<string, number>();
+  const sides = new Map<string, { authorId?: string; category?: string; tags?: string[] }>();
   const users = new Map<string, number>();
   const items = new Map<string, number>();
   const userIds: string[] = [];
@@ -43,6 +46,7 @@ export async function interactionsFromLog(log: EventLog, opts: { positiveWatchRa
     if (e.kind === 'item') {
       index(items, itemIds, e.item.id);
       if (e.item.duration_ms) duration.set(e.item.id, e.item.duration_ms);
+      sides.set(e.item.id, { authorId: e.item.author_id, category: e.item.category, tags: e.item.tags });
       continue;
     }
     if (e.kind !== 'event' || !('item_id' in e.event)) continue;
@@ -84,7 +88,7 @@ export async function interactionsFromLog(log: EventLog, opts: { positiveWatchRa
     userIds,
     itemIds,
   };
-  return { data, fromMs, toMs, positives };
+  return { data, itemSides: itemIds.map((id) => sides.get(id)), fromMs, toMs, positives };
 }
 
 function toCsr(rows: number[][]): Csr {

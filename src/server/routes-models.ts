@@ -1,0 +1,23 @@
+/** Model routes: item-to-item similar items, the loaded models, and a zero-downtime reload of the retrieval model. */
+import type { FastifyInstance } from 'fastify';
+import { ValidationError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+
+export function registerModelRoutes(app: FastifyInstance, engine: Engine): void {
+  app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/v1/items/:id/similar', async (req) => {
+    const limit = req.query.limit === undefined ? 20 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('limit must be an integer in 1..500', 'limit');
+    const viaModel = engine.retrieval.similar(req.params.id, limit);
+    if (viaModel !== undefined && viaModel.length > 0) return { item_id: req.params.id, source: 'two-tower', model: engine.retrieval.modelVersion, items: viaModel };
+    // no model (or the item is not indexed): co-visitation from the real-time features
+    return { item_id: req.params.id, source: 'covisitation', items: engine.store.covisited(req.params.id, limit, Date.now()) };
+  });
+  app.get('/v1/models', async () => ({
+    retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } : null,
+  }));
+  app.post('/v1/models/retrieval/reload', async (_req, reply) => {
+    const loaded = await engine.reloadRetrieval();
+    if (!loaded) return reply.status(404).send({ error: { code: 'no_model', message: 'no retrieval model: run `feedloop train retrieval` first', field: '' } });
+    return { retrieval: { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } };
+  });
+}

@@ -5,6 +5,7 @@
  */
 import type { EventLog, LogRecord } from '../log/event-log.js';
 import { decodeEntry, type LogEntry } from '../log/log-entry.js';
+import { earliestHead } from '../log/read-in-order.js';
 import type { EventIdIndex } from '../ingest/event-id-index.js';
 import type { FeatureStore } from './feature-store.js';
 
@@ -132,16 +133,7 @@ export class StreamProcessor {
           at[p] = 0;
         }
       }
-      let best = -1;
-      for (let p = 0; p < n; p++) {
-        if (at[p] >= bufs[p].length) continue;
-        if (best === -1) best = p;
-        else {
-          const s = bufs[p][at[p]].seq;
-          const b = bufs[best][at[best]].seq;
-          if (s !== undefined && b !== undefined && s < b) best = p;
-        }
-      }
+      const best = earliestHead(bufs, at);
       if (best === -1) break;
       // take every record of `best` that precedes the other partitions' heads, without re-reading
       const limit = nextHeadSeq(bufs, at, best);

@@ -18,17 +18,26 @@ export async function* logRecordsInOrder(log: EventLog, chunk = 4096): AsyncGene
         pos[p] += bufs[p].length;
       }
     }
-    let best = -1;
-    for (let p = 0; p < ends.length; p++) {
-      if (at[p] >= bufs[p].length) continue;
-      if (best === -1) best = p;
-      else {
-        const s = bufs[p][at[p]].seq;
-        const b = bufs[best][at[best]].seq;
-        if (s !== undefined && b !== undefined && s < b) best = p;
-      }
-    }
+    const best = earliestHead(bufs, at);
     if (best === -1) return;
     yield bufs[best][at[best]++];
   }
+}
+
+/**
+ * The partition whose buffered head record comes first in replay order (lowest `seq`; the first non-empty partition
+ * when the log has no total order), or -1 when every buffer is exhausted. `at[p]` is the head index of `bufs[p]`.
+ */
+export function earliestHead(bufs: readonly (readonly LogRecord[])[], at: readonly number[]): number {
+  let best = -1;
+  for (let p = 0; p < bufs.length; p++) {
+    if (at[p] >= bufs[p].length) continue;
+    if (best === -1) best = p;
+    else {
+      const s = bufs[p][at[p]].seq;
+      const b = bufs[best][at[best]].seq;
+      if (s !== undefined && b !== undefined && s < b) best = p;
+    }
+  }
+  return best;
 }

@@ -7,10 +7,13 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
   app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/v1/items/:id/similar', async (req) => {
     const limit = req.query.limit === undefined ? 20 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('limit must be an integer in 1..500', 'limit');
+    const wire = (xs: { itemId: string; score: number }[]) => xs.map((x) => ({ item_id: x.itemId, score: x.score }));
     const viaModel = engine.retrieval.similar(req.params.id, limit);
-    if (viaModel !== undefined && viaModel.length > 0) return { item_id: req.params.id, source: 'two-tower', model: engine.retrieval.modelVersion, items: viaModel };
+    if (viaModel !== undefined && viaModel.length > 0) {
+      return { item_id: req.params.id, source: 'two-tower', model: engine.retrieval.modelVersion, items: wire(viaModel) };
+    }
     // no model (or the item is not indexed): co-visitation from the real-time features
-    return { item_id: req.params.id, source: 'covisitation', items: engine.store.covisited(req.params.id, limit, Date.now()) };
+    return { item_id: req.params.id, source: 'covisitation', items: wire(engine.store.covisited(req.params.id, limit, Date.now())) };
   });
   app.get('/v1/models', async () => ({
     retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } : null,

@@ -27,6 +27,6 @@ export function registerReadRoutes(app: FastifyInstance, engine: Engine): void {
     const raw = (req.query as Record<string, string | undefined>).limit ?? '50';
     const limit = Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit must be an integer in 1..1000', 'limit');
-    return { items: engine.store.trending(limit, nowFrom(req.query)) };
+    return { items: engine.store.trending(limit, nowFrom(req.query)).map((x) => ({ item_id: x.itemId, score: x.score })) };
   });
 }

@@ -63,7 +63,7 @@ void describe('learned retrieval end to end', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       assert.equal(similar.body.source, 'two-tower', 'indexed within a second');
-      const sameCategory = similar.body.items.filter((x: any) => categoryOf(x.itemId) === 'c2').length;
+      const sameCategory = similar.body.items.filter((x: any) => categoryOf(x.item_id) === 'c2').length;
       assert.ok(sameCategory >= 6, `content features place the new item among its category (${sameCategory}/10 neighbours in c2)`);
 
       // a like moves the user's vector toward the liked item's neighbours on the next request

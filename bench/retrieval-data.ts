@@ -1,4 +1,6 @@
 /** Synthetic catalogs for the retrieval benchmark: clustered item vectors, users' recent-item lists, a stand-in user tower. */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gaussian, mixSeed, mulberry32 } from '../src/demo/prng.js';
 
 /** Item vectors (row-major) with their cluster, and members per cluster. */
@@ -141,3 +143,36 @@ export const overlap = (a: readonly string[], b: readonly string[], n: number) =
 export const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 export const log = (msg: string) => process.stderr.write(`# ${msg}\n`);
 
+
+export interface RetrievalBenchOptions {
+  /** Catalog size; default `FEEDLOOP_BENCH_RETRIEVAL_ITEMS` or 1,000,000. */
+  items?: number;
+  dim?: number;
+  clusters?: number;
+  /** Candidates per request. Default 500. */
+  k?: number;
+  /**
+   * Search beams to measure (hnswlib uses max(ef, k)); the headline figures are those of the first ef reaching
+   * recall@100 ≥ 0.95 (else the best). Default [500, 700, 1000].
+   */
+  efs?: number[];
+  /** Item norms uniform in [1 − s, 1 + s]. Default 0.1 ("unit-norm-ish"; the trained model's are exactly 1). */
+  normSpread?: number;
+  M?: number;
+  efConstruction?: number;
+  /** Queries checked against brute force. Default 300. */
+  recallQueries?: number;
+  /** Queries timed back to back. Default 3000. */
+  latencyQueries?: number;
+  /** New items inserted while serving (one per query; a removal every 10th). Default 2000. */
+  liveInserts?: number;
+  seed?: number;
+}
+
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+export const twoInterests = (catalog: Catalog, rows: Int32Array) => catalog.cluster[rows[0]] !== catalog.cluster[rows[1]];

@@ -15,51 +15,21 @@
  * Defaults (M 12, efConstruction 100, ef = k = 500) come from a sweep at 200k: M 16 / efConstruction 200 built 3.7×
  * slower and searched k = 500 ~1.7× slower for recall@100 0.997 vs 0.988; M 8–10 saved little time and lost recall.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mixSeed, mulberry32 } from '../src/demo/prng.js';
-import { clusteredVectors, log, mean, overlap, recentLists, row, UserTower, type Catalog } from './retrieval-data.js';
+import { clusteredVectors, dirBytes, log, mean, overlap, recentLists, row, twoInterests, UserTower, type RetrievalBenchOptions } from './retrieval-data.js';
+import { benchRetrievalIvf } from './retrieval-ivf.js';
 import { BruteForceIndex } from '../src/retrieval/ann/brute-force-index.js';
 import { HnswIndex, openHnswIndex } from '../src/retrieval/ann/hnsw-index.js';
 import { percentile, round } from './util.js';
 
-export interface RetrievalBenchOptions {
-  /** Catalog size; default `FEEDLOOP_BENCH_RETRIEVAL_ITEMS` or 1,000,000. */
-  items?: number;
-  dim?: number;
-  clusters?: number;
-  /** Candidates per request. Default 500. */
-  k?: number;
-  /**
-   * Search beams to measure (hnswlib uses max(ef, k)); the headline figures are those of the first ef reaching
-   * recall@100 ≥ 0.95 (else the best). Default [500, 700, 1000].
-   */
-  efs?: number[];
-  /** Item norms uniform in [1 − s, 1 + s]. Default 0.1 ("unit-norm-ish"; the trained model's are exactly 1). */
-  normSpread?: number;
-  M?: number;
-  efConstruction?: number;
-  /** Queries checked against brute force. Default 300. */
-  recallQueries?: number;
-  /** Queries timed back to back. Default 3000. */
-  latencyQueries?: number;
-  /** New items inserted while serving (one per query; a removal every 10th). Default 2000. */
-  liveInserts?: number;
-  seed?: number;
-}
-
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
-  return total;
-}
-
 /** One user's recent items come from two clusters (their rows alternate). */
-const twoInterests = (catalog: Catalog, rows: Int32Array) => catalog.cluster[rows[0]] !== catalog.cluster[rows[1]];
 
 export async function benchRetrieval(opts: RetrievalBenchOptions = {}): Promise<Record<string, number>> {
+  if (process.env.FEEDLOOP_BENCH_RETRIEVAL_INDEX === 'ivf') return benchRetrievalIvf(opts);
   const n = opts.items ?? Number(process.env.FEEDLOOP_BENCH_RETRIEVAL_ITEMS ?? 1_000_000);
   const dim = opts.dim ?? 64;
   const k = opts.k ?? 500;

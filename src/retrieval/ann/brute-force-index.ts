@@ -10,6 +10,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError } from '../../errors.js';
+import { siftDown, siftUp } from './top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
 import { checkK, checkVector, commitManifest, newGeneration, readManifest, writeFileAtomic } from './ann-index.js';
 
@@ -179,34 +180,4 @@ export class BruteForceIndex implements AnnIndex {
   private open(): void {
     if (this.closed) throw new Error('brute-force index is closed');
   }
-}
-
-/** Inserts (s, row) at position `i` of a min-heap of `i` items. */
-function siftUp(scores: Float32Array, rows: Int32Array, i: number, s: number, row: number): void {
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (scores[parent] <= s) break;
-    scores[i] = scores[parent];
-    rows[i] = rows[parent];
-    i = parent;
-  }
-  scores[i] = s;
-  rows[i] = row;
-}
-
-/** Replaces the root of a min-heap of `size` items with (s, row) and restores the heap. */
-function siftDown(scores: Float32Array, rows: Int32Array, size: number, s: number, row: number): void {
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= size) break;
-    const r = l + 1;
-    const c = r < size && scores[r] < scores[l] ? r : l;
-    if (scores[c] >= s) break;
-    scores[i] = scores[c];
-    rows[i] = rows[c];
-    i = c;
-  }
-  scores[i] = s;
-  rows[i] = row;
 }

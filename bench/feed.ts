@@ -6,7 +6,26 @@
  */
 import { createWorld } from '../src/demo/world.js';
 import { warmupHistory } from '../src/demo/demo.js';
+import { join } from 'node:path';
+import { openSegmentLog } from '../src/backends/embedded/segment-log.js';
+import { retrievalModelsDir, setCurrentRetrievalModel } from '../src/retrieval/two-tower-retrieval-model.js';
+import { interactionsFromLog } from '../src/training/interactions-from-log.js';
+import { trainTwoTower } from '../src/training/two-tower/train.js';
 import { benchServer, percentile, round } from './util.js';
+
+/** Trains a two-tower model on the server's log (read-only), installs it and waits until the server serves it. */
+async function installModel(url: string, dataDir: string, epochs: number): Promise<number> {
+  const t0 = performance.now();
+  const log = await openSegmentLog({ dir: join(dataDir, 'log'), partitionCount: 8, readOnly: true });
+  const { data, itemSides } = await interactionsFromLog(log, { positiveWatchRatio: 0.5 });
+  await log.close();
+  const { model } = await trainTwoTower(data, { itemSides, epochs, evalEvery: 0 });
+  await model.save(join(retrievalModelsDir(dataDir), model.version));
+  await setCurrentRetrievalModel(dataDir, model.version);
+  const res = await fetch(`${url}/v1/models/retrieval/reload`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`reload failed: ${res.status} ${await res.text()}`);
+  return (performance.now() - t0) / 1000;
+}
 
 async function send(url: string, method: string, body: unknown): Promise<any> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -15,7 +34,10 @@ async function send(url: string, method: string, body: unknown): Promise<any> {
   return json;
 }
 
-export async function benchFeed(opts: { items?: number; users?: number; historyPerUser?: number; requests?: number } = {}): Promise<Record<string, number>> {
+export async function benchFeed(
+  opts: { items?: number; users?: number; historyPerUser?: number; requests?: number; withModel?: boolean } = {},
+): Promise<Record<string, number>> {
+  const withModel = opts.withModel ?? process.env.FEEDLOOP_BENCH_FEED_MODEL === '1';
   const items = opts.items ?? 100_000;
   const users = opts.users ?? 20_000;
   const requests = opts.requests ?? 2000;
@@ -41,6 +63,8 @@ export async function benchFeed(opts: { items?: number; users?: number; historyP
       if (ready.consumer_lag_events === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+
+    const modelSeconds = withModel ? await installModel(srv.url, srv.dir, 3) : 0;
 
     let next = 0;
     const one = async (client: number, lat: number[], server: Record<string, number[]>, candidates: number[]) => {
@@ -72,6 +96,8 @@ export async function benchFeed(opts: { items?: number; users?: number; historyP
       items,
       users,
       history_events: history.length,
+      two_tower: withModel ? 1 : 0,
+      model_install_s: round(modelSeconds, 1),
       candidates_mean: Math.round(cands.reduce((a, b) => a + b, 0) / cands.length),
       p50_ms: round(percentile(lat1, 0.5)),
       p99_ms: round(percentile(lat1, 0.99)),

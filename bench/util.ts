@@ -14,11 +14,12 @@ export function percentile(values: readonly number[], q: number): number {
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Starts `feedloop serve` in a child process on a temp dir (the server gets its own process, like production). */
-export async function benchServer(env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function benchServer(env: Record<string, string> = {}): Promise<{ url: string; dir: string; child: ChildProcess; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'feedloop-bench-'));
   const { child, url } = await spawnServer(dir, { FEEDLOOP_CONFIG: '/nonexistent.json', ...env });
   return {
     url,
+    dir,
     child,
     async stop() {
       child.kill('SIGTERM');

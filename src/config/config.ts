@@ -112,6 +112,12 @@ export const DEFAULT_CONFIG = {
   retrieval: {
     /** Load `<data>/models/retrieval/CURRENT` at start and serve the two-tower source. */
     enabled: true,
+    /** ANN index: `ivf` (IVF-Flat, built in a worker thread) or `hnsw` (hnswlib, built in time slices). */
+    index: 'ivf' as 'ivf' | 'hnsw',
+    /** IVF inverted lists; 0 = 2·√(items). */
+    ivfLists: 0,
+    /** IVF lists scanned per search. */
+    ivfNprobe: 4,
     /** HNSW graph degree. */
     M: 16,
     /** HNSW build beam. */
@@ -229,6 +235,9 @@ function validate(cfg: FeedloopConfig): void {
   }
   if (cfg.features.windowsSec.length === 0 || cfg.features.windowsSec.some((w) => !(w > 0))) {
     throw new ConfigError('features.windowsSec must be a non-empty list of positive seconds', 'features.windowsSec');
+  }
+  if (cfg.retrieval.index !== 'ivf' && cfg.retrieval.index !== 'hnsw') {
+    throw new ConfigError(`retrieval.index must be 'ivf' or 'hnsw', got ${JSON.stringify(cfg.retrieval.index)}`, 'retrieval.index');
   }
   if (cfg.ingest.maxEventsPerRequest > 1000) throw new ConfigError('ingest.maxEventsPerRequest must be ≤ 1000', 'ingest.maxEventsPerRequest');
 }

@@ -20,6 +20,7 @@ import { EventIdIndex } from '../ingest/event-id-index.js';
 import { LogIngestor } from '../ingest/log-ingestor.js';
 import { FeedService } from '../pipeline/feed-service.js';
 import { openHnswIndex } from '../retrieval/ann/hnsw-index.js';
+import { buildIvfInWorker } from '../retrieval/ann/ivf-build.js';
 import { RetrievalService } from '../retrieval/retrieval-service.js';
 import { loadCurrentRetrievalModel } from '../retrieval/two-tower-retrieval-model.js';
 import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
@@ -78,7 +79,26 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     sidecars: [{ name: 'event-ids', serialize: () => ids.serialize(), restore: (b) => ids.restore(b) }],
   });
   let failure: Error | undefined;
+  const ivfDir = join(dataDir, 'models', 'retrieval', 'index');
+  let ivfLists = 1;
   const retrieval = new RetrievalService(store, {
+    // IVF: probe enough lists to scan about 4 × k vectors (the benchmark's operating point), at least ivfNprobe
+    searchEf:
+      config.retrieval.index === 'ivf'
+        ? (k, size) => Math.max(config.retrieval.ivfNprobe, Math.ceil((4 * k * ivfLists) / Math.max(1, size)))
+        : undefined,
+    bulkBuild:
+      config.retrieval.index === 'ivf'
+        ? (dim, ids, vectors, version) =>
+            buildIvfInWorker({
+              dim,
+              ids,
+              vectors,
+              lists: (ivfLists = config.retrieval.ivfLists || Math.max(1, Math.round(2 * Math.sqrt(ids.length)))),
+              nprobe: config.retrieval.ivfNprobe,
+              dir: join(ivfDir, version),
+            })
+        : undefined,
     createIndex: (dim, capacity) =>
       openHnswIndex({ dim, capacity, M: config.retrieval.M, efConstruction: config.retrieval.efConstruction, efSearch: config.retrieval.efSearch }),
     log: opts.logErrors === false ? undefined : (line) => console.log(`feedloop: ${line}`),

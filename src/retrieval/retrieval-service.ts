@@ -13,8 +13,12 @@ import type { RetrievalModel } from './retrieval-model.js';
 import type { ScoredItem } from '../pipeline/feed-context.js';
 
 export interface RetrievalServiceOptions {
-  /** Creates an empty index of the given dimension with room for about `capacity` items. */
+  /** Creates an empty index of the given dimension with room for about `capacity` items (filled in time slices). */
   createIndex(dim: number, capacity: number): AnnIndex;
+  /** When set, builds the whole index at once off the event loop instead (e.g. IVF in a worker); `vectors` is ids × dim. */
+  bulkBuild?(dim: number, ids: string[], vectors: Float32Array, version: string): Promise<AnnIndex>;
+  /** Search beam for a k-candidate search over `size` items (adapter-specific; undefined = the index's default). */
+  searchEf?(k: number, size: number): number | undefined;
   /** Longest slice of index building between yields to the event loop, ms. */
   buildSliceMs?: number;
   log?: (line: string) => void;
@@ -64,7 +68,7 @@ export class RetrievalService {
     const cur = this.current;
     if (!cur) return [];
     const q = cur.model.userVector(userId, recentItemIds);
-    const { ids, scores } = cur.index.search(q, k);
+    const { ids, scores } = cur.index.search(q, k, { ef: this.opts.searchEf?.(k, cur.index.size) });
     return ids.map((itemId, i) => ({ itemId, score: scores[i] }));
   }
 
@@ -85,7 +89,6 @@ export class RetrievalService {
 
   private async build(model: RetrievalModel): Promise<void> {
     const t0 = performance.now();
-    const index = this.opts.createIndex(model.dim, Math.ceil(this.store.itemIds().length * 1.25) + 1024);
     const slice = this.opts.buildSliceMs ?? 5;
     let sliceStart = performance.now();
     const maybeYield = async () => {
@@ -93,32 +96,52 @@ export class RetrievalService {
       await new Promise((r) => setImmediate(r));
       sliceStart = performance.now();
     };
-    const trained = new Set<string>();
-    for (const { itemId, vector } of model.trainedItems()) {
-      index.upsert(itemId, vector);
-      trained.add(itemId);
-      await maybeYield();
-    }
-    // one pass over the catalog: drop deleted items, embed items the model has not seen from their side features
+    // the catalog's deleted items, and the side features of items the model has not seen (uploaded after training)
+    const deleted = new Set<string>();
+    const untrained = new Map<string, { authorId?: string; category?: string }>();
+    const trainedIds = new Set<string>();
+    for (const { itemId } of model.trainedItems()) trainedIds.add(itemId);
     const all = this.store.itemIds();
     for (let i = 0; i < all.length; i += 256) {
       const ids = all.slice(i, i + 256);
       const attrs = this.store.itemBatch(ids);
       ids.forEach((id, j) => {
-        if (attrs.deleted[j]) {
-          if (index.has(id)) index.remove(id);
-        } else if (!trained.has(id) && attrs.known[j]) {
-          index.upsert(id, model.itemVector(id, { authorId: attrs.authorIds[j], category: attrs.categories[j] }));
-        }
+        if (attrs.deleted[j]) deleted.add(id);
+        else if (!trainedIds.has(id) && attrs.known[j]) untrained.set(id, { authorId: attrs.authorIds[j], category: attrs.categories[j] });
       });
       await maybeYield();
+    }
+    // every live vector: trained items, then untrained catalog items embedded from their side features
+    const ids: string[] = [];
+    const rows: Float32Array[] = [];
+    for (const { itemId, vector } of model.trainedItems()) {
+      if (deleted.has(itemId)) continue;
+      ids.push(itemId);
+      rows.push(vector);
+    }
+    for (const [id, side] of untrained) {
+      ids.push(id);
+      rows.push(model.itemVector(id, side));
+      await maybeYield();
+    }
+    let index: AnnIndex;
+    if (this.opts.bulkBuild) {
+      const vectors = new Float32Array(ids.length * model.dim);
+      rows.forEach((v, i) => vectors.set(v, i * model.dim));
+      index = await this.opts.bulkBuild(model.dim, ids, vectors, model.version);
+    } else {
+      index = this.opts.createIndex(model.dim, Math.ceil(ids.length * 1.25) + 1024);
+      for (let i = 0; i < ids.length; i++) {
+        index.upsert(ids[i], rows[i]);
+        await maybeYield();
+      }
     }
     const next = { model, index };
     for (const e of this.pending.splice(0)) this.applyEntry(next, e);
     const old = this.current;
     this.current = next;
     old?.index.close();
-    this.opts.log?.(`retrieval: model ${model.version} serving, ${index.size} items indexed in ${Math.round(performance.now() - t0)} ms`);
+    this.opts.log?.(`retrieval: model ${model.version} serving, ${index.size} items indexed (${index.name}) in ${Math.round(performance.now() - t0)} ms`);
   }
 
   private applyEntry(cur: { model: RetrievalModel; index: AnnIndex }, e: LogEntry): void {

@@ -35,9 +35,10 @@ const categoryOf = (id: string) => (id.startsWith('i') ? `c${Math.floor(Number(i
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 
 void describe('learned retrieval end to end', () => {
-  void it('trains on the log, swaps the model in, indexes a new upload within a second, and follows a like at once', async () => {
+  for (const index of ['ivf', 'hnsw'] as const) {
+  void it(`trains on the log, swaps the model in, indexes a new upload within a second, and follows a like at once (${index})`, async () => {
     const { dir, cleanup } = await tempDir();
-    const srv = await startServer(testConfig(dir));
+    const srv = await startServer(testConfig(dir, (c) => (c.retrieval.index = index)));
     try {
       const now = Date.now();
       await seedWorld(srv, now);
@@ -89,4 +90,5 @@ void describe('learned retrieval end to end', () => {
       await cleanup();
     }
   });
+  }
 });

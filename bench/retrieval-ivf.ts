@@ -1,4 +1,4 @@
-/** The IVF-Flat variant of the retrieval benchmark (`FEEDLOOP_BENCH_RETRIEVAL_INDEX=ivf npm run bench -- retrieval`). */
+/** The IVF-Flat retrieval benchmark, the default of `npm run bench -- retrieval` (`FEEDLOOP_BENCH_RETRIEVAL_INDEX=hnsw` for hnswlib). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { clusteredVectors, dirBytes, log, mean, overlap, recentLists, row, twoIn
 import { percentile, round } from './util.js';
 
 export interface IvfBenchOptions extends RetrievalBenchOptions {
-  /** Inverted lists. Default `FEEDLOOP_BENCH_IVF_LISTS` or round(√N). */
+  /** Inverted lists. Default `FEEDLOOP_BENCH_IVF_LISTS` or round(2·√N), as the server uses. */
   lists?: number;
   /** Lists probed per search to measure; headline = first reaching recall@100 ≥ 0.95. Default [4, 8, 16]. */
   nprobes?: number[];
@@ -21,13 +21,13 @@ export interface IvfBenchOptions extends RetrievalBenchOptions {
 /**
  * The same measurements as `benchRetrieval` (same catalog, queries, user-tower stand-in, recall vs brute force,
  * latency, q/s per core, live inserts/removals, save/load) for the IVF-Flat adapter, sweeping `nprobe`.
- * `FEEDLOOP_BENCH_RETRIEVAL_INDEX=ivf npm run bench -- retrieval` runs it instead of HNSW.
+ * `npm run bench -- retrieval` runs it (the serving default); `FEEDLOOP_BENCH_RETRIEVAL_INDEX=hnsw` runs the HNSW variant.
  */
 export async function benchRetrievalIvf(opts: IvfBenchOptions = {}): Promise<Record<string, number>> {
   const n = opts.items ?? Number(process.env.FEEDLOOP_BENCH_RETRIEVAL_ITEMS ?? 1_000_000);
   const dim = opts.dim ?? 64;
   const k = opts.k ?? 500;
-  const lists = opts.lists ?? Number(process.env.FEEDLOOP_BENCH_IVF_LISTS ?? Math.round(Math.sqrt(n)));
+  const lists = opts.lists ?? Number(process.env.FEEDLOOP_BENCH_IVF_LISTS ?? Math.round(2 * Math.sqrt(n)));
   const nprobes = opts.nprobes ?? (process.env.FEEDLOOP_BENCH_IVF_NPROBES?.split(',').map(Number) || [4, 8, 16]);
   const seed = opts.seed ?? 42;
   const live = opts.liveInserts ?? 2000;

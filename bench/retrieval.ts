@@ -26,10 +26,9 @@ import { BruteForceIndex } from '../src/retrieval/ann/brute-force-index.js';
 import { HnswIndex, openHnswIndex } from '../src/retrieval/ann/hnsw-index.js';
 import { percentile, round } from './util.js';
 
-/** One user's recent items come from two clusters (their rows alternate). */
-
 export async function benchRetrieval(opts: RetrievalBenchOptions = {}): Promise<Record<string, number>> {
-  if (process.env.FEEDLOOP_BENCH_RETRIEVAL_INDEX === 'ivf') return benchRetrievalIvf(opts);
+  // the serving default is IVF-Flat; FEEDLOOP_BENCH_RETRIEVAL_INDEX=hnsw measures hnswlib instead
+  if (process.env.FEEDLOOP_BENCH_RETRIEVAL_INDEX !== 'hnsw') return benchRetrievalIvf(opts);
   const n = opts.items ?? Number(process.env.FEEDLOOP_BENCH_RETRIEVAL_ITEMS ?? 1_000_000);
   const dim = opts.dim ?? 64;
   const k = opts.k ?? 500;

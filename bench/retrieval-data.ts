@@ -1,7 +1,7 @@
 /** Synthetic catalogs for the retrieval benchmark: clustered item vectors, users' recent-item lists, a stand-in user tower. */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gaussian, mixSeed, mulberry32 } from '../src/demo/prng.js';
+import { gaussian, mixSeed, mulberry32 } from '../src/util/prng.js';
 
 /** Item vectors (row-major) with their cluster, and members per cluster. */
 export interface Catalog {

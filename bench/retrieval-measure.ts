@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { mixSeed, mulberry32 } from '../src/demo/prng.js';
+import { mixSeed, mulberry32 } from '../src/util/prng.js';
 import type { AnnIndex } from '../src/retrieval/ann/ann-index.js';
 import { BruteForceIndex } from '../src/retrieval/ann/brute-force-index.js';
 import { clusteredVectors, dirBytes, log, mean, overlap, recentLists, row, twoInterests, UserTower, type Catalog, type RetrievalBenchOptions } from './retrieval-data.js';

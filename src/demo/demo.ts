@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Item, User, WireEvent } from '../domain/schemas.js';
-import { mixSeed, mulberry32 } from './prng.js';
+import { mixSeed, mulberry32 } from '../util/prng.js';
 import type { SimulatorStopMessage, SimulatorWorkerData, SimulatorWorkerMessage } from './simulator-worker.js';
 import { DEFAULT_ARMS, requestJson, runSimulation, type SimulationOptions, type SimulationStats, type WriteAnswer } from './simulator.js';
 import { newSession, nextSession, react } from './user-model.js';

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FeedResponse } from '../domain/feed.js';
 import type { WireEvent } from '../domain/schemas.js';
-import { fnv1a, mixSeed, mulberry32, WeightedSampler } from './prng.js';
+import { fnv1a, mixSeed, mulberry32, WeightedSampler } from '../util/prng.js';
 import { ArmCounters, type ArmStats, type SimulationStats } from './sim-stats.js';
 import { newSession, nextSession, react } from './user-model.js';
 import type { World } from './world.js';

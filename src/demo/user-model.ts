@@ -16,7 +16,7 @@
  * So a same-category item (a ≈ 0.7) is watched to ~0.85 on average, an unrelated one (a ≈ 0) to ~0.2; later slots
  * and long sessions lower the ratio a little, and bad items end sessions sooner.
  */
-import { gaussian, sigmoid, type Rand } from './prng.js';
+import { gaussian, sigmoid, type Rand } from '../util/prng.js';
 import type { World } from './world.js';
 
 /** Coefficients of the reaction model (see the module comment). */

@@ -6,7 +6,7 @@
  * drifts interests. Deterministic for (seed, nowMs, sizes).
  */
 import type { Item, User } from '../domain/schemas.js';
-import { gaussian, mixSeed, mulberry32, shuffle, WeightedSampler, zipfWeights, type Rand } from './prng.js';
+import { gaussian, mixSeed, mulberry32, shuffle, WeightedSampler, zipfWeights, type Rand } from '../util/prng.js';
 
 export interface WorldOptions {
   seed: number;

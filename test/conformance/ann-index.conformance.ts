@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CorruptDataError, ValidationError } from '../../src/errors.js';
-import { mulberry32, type Rand } from '../../src/demo/prng.js';
+import { mulberry32, type Rand } from '../../src/util/prng.js';
 import type { AnnIndex, AnnResult } from '../../src/retrieval/ann/ann-index.js';
 
 export interface AnnConformanceFactory {

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { EventSchema } from '../../src/domain/schemas.js';
 import { formatLiveLine, runDemo } from '../../src/demo/demo.js';
-import { mulberry32 } from '../../src/demo/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { armFor, runSimulation } from '../../src/demo/simulator.js';
 import { createWorld } from '../../src/demo/world.js';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';
 import { ItemSchema, UserSchema } from '../../src/domain/schemas.js';
-import { mulberry32 } from '../../src/demo/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { newSession, nextSession, react, watchLogit } from '../../src/demo/user-model.js';
 import { createWorld, World } from '../../src/demo/world.js';
 

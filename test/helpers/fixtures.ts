@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type FeedloopConfig } from '../../src/config/config.js';
 import type { Item, WireEvent } from '../../src/domain/schemas.js';
-import { mulberry32 } from '../../src/demo/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 export async function tempDir(prefix = 'feedloop-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

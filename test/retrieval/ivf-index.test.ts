@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mulberry32 } from '../../src/demo/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { IvfIndex, openIvfIndex } from '../../src/retrieval/ann/ivf-index.js';
 import { annIndexConformance } from '../conformance/ann-index.conformance.js';
 

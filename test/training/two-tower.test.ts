@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { mulberry32 } from '../../src/demo/prng.js';
+import { mulberry32 } from '../../src/util/prng.js';
 import { evaluate } from '../../src/evaluation/full-ranking.js';
 import { csrFromLists } from '../../src/evaluation/split-data.js';
 import type { InteractionData } from '../../src/evaluation/recommender.js';

@@ -6,7 +6,7 @@
  * model is evaluated every `evalEvery` epochs and the best factors are kept; training stops after `patience`
  * evaluations without improvement or at `epochs`.
  */
-import { mulberry32 } from '../../demo/prng.js';
+import { mulberry32 } from '../../util/prng.js';
 import { type TuneOptions, validScore } from '../full-ranking.js';
 import type { InteractionData, Recommender } from '../recommender.js';
 

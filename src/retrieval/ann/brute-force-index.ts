@@ -10,7 +10,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError } from '../../errors.js';
-import { siftDown, siftUp } from './top-k-heap.js';
+import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
 import { checkK, checkVector, commitManifest, newGeneration, readManifest, writeFileAtomic } from './ann-index.js';
 

@@ -21,8 +21,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError } from '../../errors.js';
-import { dot, nearestCentroid, prng, sphericalKMeans } from './ivf-kmeans.js';
-import { siftDown, siftUp } from './top-k-heap.js';
+import { mulberry32 } from '../../util/prng.js';
+import { dot, nearestCentroid, sphericalKMeans } from './ivf-kmeans.js';
+import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
 import { checkK, checkVector, commitManifest, newGeneration, readManifest, writeFileAtomic } from './ann-index.js';
 
@@ -250,7 +251,7 @@ export class IvfIndex implements AnnIndex {
     const k = this.lists;
     if (n < k) throw new RangeError(`training needs at least lists = ${k} vectors, the index has ${n}`);
     const dim = this.dim;
-    const rand = prng(this.seed);
+    const rand = mulberry32(this.seed);
     // all live rows as (list, row) in storage order, then a uniform sample of them (partial Fisher–Yates)
     const all = this.storageOrder();
     const m = Math.min(n, this.trainSample);

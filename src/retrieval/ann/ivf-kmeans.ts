@@ -68,16 +68,3 @@ export function normaliseRows(rows: Float32Array, k: number, dim: number, rand: 
     for (let j = 0; j < dim; j++) rows[off + j] *= inv;
   }
 }
-
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-

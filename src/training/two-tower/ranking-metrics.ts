@@ -5,6 +5,7 @@
  * users with at least one truth item. Scores are computed in chunks with an onnxruntime Gemm (fast path for the
  * per-epoch validation of training); the evaluator of `src/evaluation` remains the reference for reported numbers.
  */
+import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import ort from 'onnxruntime-node';
 import type { Csr } from '../../evaluation/recommender.js';
 import { buildScoreGraph, createSession } from './train-graph.js';
@@ -27,33 +28,8 @@ export function topK(scores: Float32Array, k: number, outIdx: Int32Array): numbe
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
     if (s === -Infinity) continue;
-    if (n < k) {
-      // sift up (min-heap on score)
-      let c = n++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (heapS[p] <= s) break;
-        heapS[c] = heapS[p];
-        outIdx[c] = outIdx[p];
-        c = p;
-      }
-      heapS[c] = s;
-      outIdx[c] = i;
-    } else if (s > heapS[0]) {
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const m = r < n && heapS[r] < heapS[l] ? r : l;
-        if (heapS[m] >= s) break;
-        heapS[c] = heapS[m];
-        outIdx[c] = outIdx[m];
-        c = m;
-      }
-      heapS[c] = s;
-      outIdx[c] = i;
-    }
+    if (n < k) siftUp(heapS, outIdx, n++, s, i);
+    else if (s > heapS[0]) siftDown(heapS, outIdx, n, s, i);
   }
   // heap → descending order
   const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => heapS[b] - heapS[a] || outIdx[a] - outIdx[b]);

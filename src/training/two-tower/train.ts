@@ -13,7 +13,7 @@
  * tables of the epoch with the best validation Recall@20.
  */
 import type { InteractionData } from '../../evaluation/recommender.js';
-import { mulberry32 } from '../../demo/prng.js';
+import { mulberry32 } from '../../util/prng.js';
 import { EmbeddingTable, IdIndex } from './embedding-table.js';
 import { rankingMetrics } from './ranking-metrics.js';
 import { TwoTowerModel } from './model.js';

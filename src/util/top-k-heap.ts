@@ -1,4 +1,4 @@
-/** Min-heap primitives for top-k selection over (score, value) pairs in typed arrays (shared by the ANN adapters). */
+/** Min-heap primitives for top-k selection over (score, value) pairs in typed arrays (ANN adapters, epoch metrics). */
 
 /** Inserts (s, v) at position `i` of a min-heap of `i` items. */
 export function siftUp(scores: Float32Array, vals: Int32Array, i: number, s: number, v: number): void {

@@ -3,7 +3,8 @@
  * `<data>/models/retrieval/CURRENT` names the version folder next to it (written last, atomically, by
  * `feedloop train retrieval`).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/file-io.js';
 import { join } from 'node:path';
 import { TwoTowerModel } from '../training/two-tower/model.js';
 import type { RetrievalModel } from './retrieval-model.js';
@@ -42,7 +43,5 @@ export async function loadCurrentRetrievalModel(dataDir: string): Promise<Retrie
 
 /** Points CURRENT at `version` (a folder in the models dir), atomically. */
 export async function setCurrentRetrievalModel(dataDir: string, version: string): Promise<void> {
-  const dir = retrievalModelsDir(dataDir);
-  await writeFile(join(dir, 'CURRENT.tmp'), `${version}\n`);
-  await rename(join(dir, 'CURRENT.tmp'), join(dir, 'CURRENT'));
+  await writeFileAtomic(join(retrievalModelsDir(dataDir), 'CURRENT'), `${version}\n`);
 }

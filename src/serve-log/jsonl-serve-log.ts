@@ -21,7 +21,7 @@ import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServeRecord } from '../domain/feed.js';
 import { BackendUnavailableError, ConfigError } from '../errors.js';
-import { fsyncDir, writeFully } from '../backends/embedded/file-io.js';
+import { fsyncDir, writeFully } from '../util/file-io.js';
 import type { ServeLog, ServeLogStats } from './serve-log.js';
 
 /** Matches serve-log file names; group 1 is the UTC stamp, group 2 the sequence number. */

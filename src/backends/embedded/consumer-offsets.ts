@@ -6,7 +6,7 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendUnavailableError, CorruptDataError, ValidationError } from '../../errors.js';
-import { isErrnoCode, writeFileAtomic } from './file-io.js';
+import { isErrnoCode, writeFileAtomic } from '../../util/file-io.js';
 
 /** Keeps `<group>.json` and its temp-file name below the usual 255-byte file name limit. */
 const MAX_ENCODED_GROUP_CHARS = 200;

@@ -7,7 +7,7 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogRecord } from '../../log/event-log.js';
 import { CorruptDataError, NotFoundError } from '../../errors.js';
-import { fsyncDir, isErrnoCode, readAt, writeFully } from './file-io.js';
+import { fsyncDir, isErrnoCode, readAt, writeFully } from '../../util/file-io.js';
 import { decodeRecord, recordLengthAt } from './record-codec.js';
 import { TailCache } from './tail-cache.js';
 import { INDEX_STRIDE, SCAN_CHUNK_BYTES, Segment, parseSegmentFileName, segmentFileName } from './segment-file.js';

@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { CorruptDataError } from '../../errors.js';
-import { readAt } from './file-io.js';
+import { readAt } from '../../util/file-io.js';
 import { CORRUPT, checkRecord, recordLengthAt, seqAt } from './record-codec.js';
 
 /** One index entry per this many records: 8 bytes of memory per 64 records (~0.08% of 105-byte records). */

@@ -22,7 +22,7 @@ import {
   ValidationError,
 } from '../../errors.js';
 import { ConsumerOffsetStore } from './consumer-offsets.js';
-import { isErrnoCode, writeFileAtomic } from './file-io.js';
+import { isErrnoCode, writeFileAtomic } from '../../util/file-io.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { PartitionLog, type FaultHooks } from './partition-log.js';
 

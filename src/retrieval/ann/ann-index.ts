@@ -24,9 +24,10 @@
  * - `close()` releases memory; it is idempotent, and any other call afterwards throws.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError, ValidationError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/file-io.js';
 
 export interface AnnIndex {
   /** Stable adapter name for config, metrics and logs (`hnsw`, `brute-force`). */
@@ -73,24 +74,6 @@ export function checkVector(v: Float32Array, dim: number, field: string): void {
 /** Throws `ValidationError` naming `k` unless it is a non-negative integer. */
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 0) throw new ValidationError(`k must be a non-negative integer, got ${k}`, 'k');
-}
-
-/** Writes `path` via a temp file, fsync and rename, so readers see the old or the new content, never a part. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**

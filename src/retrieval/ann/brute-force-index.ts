@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { CorruptDataError } from '../../errors.js';
 import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
-import { checkK, checkVector, commitManifest, newGeneration, readManifest, writeFileAtomic } from './ann-index.js';
+import { writeFileAtomic } from '../../util/file-io.js';
+import { checkK, checkVector, commitManifest, newGeneration, readManifest } from './ann-index.js';
 
 const DATA_PREFIX = 'vectors-';
 

@@ -25,7 +25,8 @@ import { mulberry32 } from '../../util/prng.js';
 import { dot, nearestCentroid, sphericalKMeans } from './ivf-kmeans.js';
 import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
-import { checkK, checkVector, commitManifest, newGeneration, readManifest, writeFileAtomic } from './ann-index.js';
+import { writeFileAtomic } from '../../util/file-io.js';
+import { checkK, checkVector, commitManifest, newGeneration, readManifest } from './ann-index.js';
 
 export interface IvfOptions {
   dim: number;

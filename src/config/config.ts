@@ -126,6 +126,14 @@ export const DEFAULT_CONFIG = {
     efSearch: 320,
   },
   ranking: {
+    /** Load `<data>/models/ranking/CURRENT` at start and rank with it (the heuristic ranker is the fallback). */
+    enabled: true,
+    /** The value model: final score = Σ weight × head (heads: complete, like, share, follow, hide, watch). */
+    valueWeights: { complete: 1, like: 2, share: 4, follow: 8, hide: -8, watch: 1 } as Record<string, number>,
+    /** Reactions within this time after an impression label it (training sets from the serve log), ms. */
+    labelWindowMs: 30 * 60 * 1000,
+    /** onnxruntime intra-op threads of the serving session. */
+    threads: 1,
     /** Weights of the heuristic ranker by feature name (see README "Ranking"); a missing feature weighs 0. */
     heuristicWeights: {
       completion_rate: 1,
@@ -212,6 +220,8 @@ function validate(cfg: FeedloopConfig): void {
   const positiveInts: [string, number][] = [
     ['server.port', cfg.server.port],
     ['log.partitions', cfg.log.partitions],
+    ['ranking.labelWindowMs', cfg.ranking.labelWindowMs],
+    ['ranking.threads', cfg.ranking.threads],
     ['log.segmentMaxBytes', cfg.log.segmentMaxBytes],
     ['ingest.maxEventsPerRequest', cfg.ingest.maxEventsPerRequest],
     ['ingest.dedupCapacity', cfg.ingest.dedupCapacity],

@@ -22,6 +22,7 @@ import { FeedService } from '../pipeline/feed-service.js';
 import { openHnswIndex } from '../retrieval/ann/hnsw-index.js';
 import { buildIvfInWorker } from '../retrieval/ann/ivf-build.js';
 import { RetrievalService } from '../retrieval/retrieval-service.js';
+import { RankingModelService } from '../ranking/ranking-model-service.js';
 import { loadCurrentRetrievalModel } from '../retrieval/two-tower-retrieval-model.js';
 import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
 import type { ServeLog } from '../serve-log/serve-log.js';
@@ -39,6 +40,9 @@ export interface Engine {
   readonly retrieval: RetrievalService;
   /** Loads the current retrieval model (CURRENT) and swaps it in once its index is built; false when there is none. */
   reloadRetrieval(): Promise<boolean>;
+  readonly ranking: RankingModelService;
+  /** Loads the current ranking model (CURRENT) and swaps it in; false when there is none. */
+  reloadRanking(): Promise<boolean>;
   /** Set when a background component failed (e.g. the log cannot write): /readyz reports it. */
   readonly failure: () => Error | undefined;
   /** Refreshes gauges that are computed on demand (consumer lag, entity counts); call before a scrape. */
@@ -136,7 +140,16 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   await processor.start();
   // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
   const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
-  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics, retrieval);
+  const ranking = new RankingModelService(config.ranking.threads);
+  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics, retrieval, ranking);
+  const reloadRanking = () => ranking.loadCurrent(dataDir);
+  if (config.ranking.enabled) {
+    try {
+      await reloadRanking();
+    } catch (err) {
+      if (logErrors) console.error('feedloop: ranking model not loaded (serving the heuristic ranker):', err);
+    }
+  }
   const reloadRetrieval = async () => {
     const model = await loadCurrentRetrievalModel(dataDir);
     if (!model) return false;
@@ -177,6 +190,8 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     serveLog,
     retrieval,
     reloadRetrieval,
+    ranking,
+    reloadRanking,
     failure: () => failure,
     sampleGauges,
     async close() {
@@ -184,6 +199,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
       closed = true;
       await serveLog.close();
       await retrieval.close();
+      await ranking.close();
       await processor.stop();
       await store.close();
       await log.close();

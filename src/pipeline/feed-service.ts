@@ -12,6 +12,8 @@ import { runPipeline, type PipelineRun } from './run-pipeline.js';
 import type { SideEffect } from './side-effect.js';
 import type { RetrievalService } from '../retrieval/retrieval-service.js';
 import { twoTowerSource } from '../retrieval/two-tower-source.js';
+import { learnedRanker } from '../ranking/learned-ranker.js';
+import type { RankingModelService } from '../ranking/ranking-model-service.js';
 
 export interface FeedQuery {
   userId: string;
@@ -31,11 +33,13 @@ export class FeedService {
     sideEffects: SideEffect[],
     private readonly metrics?: Metrics,
     retrieval?: RetrievalService,
+    ranking?: RankingModelService,
   ) {
     this.pipelines = feedPipelines({
       heuristicWeights: config.ranking.heuristicWeights,
       sideEffects,
       learnedSources: retrieval ? [twoTowerSource(retrieval)] : [],
+      learnedRanker: ranking ? (heuristic) => learnedRanker(ranking, config.ranking.valueWeights, heuristic) : undefined,
     });
     this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
   }

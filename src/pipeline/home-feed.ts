@@ -26,16 +26,29 @@ export interface PipelineSpec {
 
 export function feedPipelines(deps: {
   heuristicWeights: Record<string, number>;
+  /** The learned ranker of the home feed (it delegates to the heuristic one until a model is loaded). */
+  learnedRanker?: (heuristic: Ranker) => Ranker;
   sideEffects: SideEffect[];
   /** Model-backed sources (two-tower); they return nothing until a model is loaded. */
   learnedSources?: CandidateSource[];
 }): Record<string, PipelineSpec> {
   const filters = [deletedFilter, hiddenFilter, seenFilter, completedFilter];
   const heuristic = heuristicRanker(deps.heuristicWeights);
+  const sources = [...(deps.learnedSources ?? []), trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource];
   return {
     home: {
       name: 'home',
-      sources: [...(deps.learnedSources ?? []), trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource],
+      sources,
+      filters,
+      ranker: deps.learnedRanker?.(heuristic) ?? heuristic,
+      fallbackRanker: heuristic,
+      rerankers: [authorCapReRanker],
+      sideEffects: deps.sideEffects,
+    },
+    // the home feed with the heuristic ranker: the baseline the learned ranker is compared with
+    'home-heuristic': {
+      name: 'home-heuristic',
+      sources,
       filters,
       ranker: heuristic,
       fallbackRanker: sourceScoreRanker,

@@ -60,7 +60,7 @@ export function assembleFeatures(ctx: FeedContext, candidates: readonly Candidat
     features[k++] = likeRate;
     features[k++] = sessionItems;
   }
-  return { candidates, featureNames: RANKING_FEATURES, features };
+  return { candidates, featureNames: RANKING_FEATURES, features, attrs };
 }
 
 /** key → share of positives − ½ share of skips, from a user top-K map. */

@@ -5,6 +5,7 @@
  * It may be async and may throw; the pipeline then orders the slate with the fallback ranker and reports the
  * fallback. `version` is written to the serve log with every request.
  */
+import type { ItemBatch } from '../features/feature-store.js';
 import type { Candidate, FeedContext } from '../pipeline/feed-context.js';
 
 export interface RankingBatch {
@@ -13,6 +14,8 @@ export interface RankingBatch {
   featureNames: readonly string[];
   /** Row-major candidates × featureNames. */
   features: Float32Array;
+  /** Catalog attributes of the candidates (author, category, …), index-aligned. */
+  attrs: ItemBatch;
 }
 
 export interface Ranker {

@@ -1,4 +1,4 @@
-/** Model routes: item-to-item similar items, the loaded models, and a zero-downtime reload of the retrieval model. */
+/** Model routes: item-to-item similar items, the loaded models, and zero-downtime reloads of the retrieval and ranking models. */
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -17,10 +17,21 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
   });
   app.get('/v1/models', async () => ({
     retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } : null,
+    ranking: rankingInfo(engine),
   }));
+  app.post('/v1/models/ranking/reload', async (_req, reply) => {
+    const loaded = await engine.reloadRanking();
+    if (!loaded) return reply.status(404).send({ error: { code: 'no_model', message: 'no ranking model: run `feedloop train ranking` first', field: '' } });
+    return { ranking: rankingInfo(engine) };
+  });
   app.post('/v1/models/retrieval/reload', async (_req, reply) => {
     const loaded = await engine.reloadRetrieval();
     if (!loaded) return reply.status(404).send({ error: { code: 'no_model', message: 'no retrieval model: run `feedloop train retrieval` first', field: '' } });
     return { retrieval: { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } };
   });
+}
+
+function rankingInfo(engine: Engine): { version: string; kind: string; tasks: string[]; metrics: Record<string, unknown> } | null {
+  const m = engine.ranking.current?.model;
+  return m ? { version: m.version, kind: m.parts.meta.kind, tasks: [...m.spec.tasks], metrics: m.parts.meta.metrics } : null;
 }

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { EmbeddingTable, IdIndex } from './embedding-table.js';
+import { EmbeddingTable, IdIndex } from '../embedding-table.js';
 import { towerParamShapes, type TowerParams } from './train-graph.js';
 import type { ItemSide, TwoTowerConfig, TwoTowerMeta, TwoTowerParts } from './types.js';
 

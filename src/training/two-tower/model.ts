@@ -10,7 +10,7 @@
  */
 import type { Recommender } from '../../evaluation/recommender.js';
 import { readArtefact, writeArtefact } from './artefact.js';
-import { IdIndex } from './embedding-table.js';
+import { IdIndex } from '../embedding-table.js';
 import { towerForward32 } from './train-graph.js';
 import type { ItemSide, TwoTowerParts } from './types.js';
 

@@ -1,7 +1,7 @@
 /**
  * Options of `trainTwoTower` and their defaults.
  */
-import type { IdMode } from './embedding-table.js';
+import type { IdMode } from '../embedding-table.js';
 import type { ItemSide } from './types.js';
 
 /** Training options (all optional; defaults are the ML-1M settings). */

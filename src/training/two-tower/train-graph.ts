@@ -14,8 +14,9 @@
  *
  * Serving uses plain TS (`towerForward`): one user row is a dim × hidden matvec pair, microseconds in JS.
  */
-import ort from 'onnxruntime-node';
-import { GraphBuilder, attr, type ElemType } from './onnx-writer.js';
+import { GraphBuilder, attr, type ElemType } from '../onnx-writer.js';
+
+export { createSession } from '../onnx-writer.js';
 
 /** Dense parameters of one tower (row-major; W1 is dim × hidden, W2 is hidden × dim). */
 export interface TowerParams {
@@ -154,16 +155,6 @@ export function buildScoreGraph(dim: number): Uint8Array {
   g.op('Gemm', ['users', 'items'], { transB: attr.i(1) }, 'scores');
   g.output('scores', 'float', ['U', 'I']);
   return g.toBytes();
-}
-
-/** Creates an onnxruntime session for graph bytes with a fixed thread count (results are deterministic). */
-export function createSession(bytes: Uint8Array, threads = 2): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
 }
 
 /**

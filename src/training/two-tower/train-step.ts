@@ -5,7 +5,7 @@
 import ort from 'onnxruntime-node';
 import type { InteractionData } from '../../evaluation/recommender.js';
 import { mulberry32, type Rand } from '../../util/prng.js';
-import { DenseAdam, LazyAdam, RowAdagrad, SparseGrad, type EmbeddingTable, type SparseOptimizer } from './embedding-table.js';
+import { DenseAdam, LazyAdam, RowAdagrad, SparseGrad, type EmbeddingTable, type SparseOptimizer } from '../embedding-table.js';
 import { itemSideRows, type TwoTowerModel } from './model.js';
 import { TOWER_PARAM_NAMES, buildTrainGraph, createSession, type TowerParams } from './train-graph.js';
 import type { ResolvedTrainOptions } from './options.js';

@@ -14,7 +14,7 @@
  */
 import type { InteractionData } from '../../evaluation/recommender.js';
 import { mulberry32 } from '../../util/prng.js';
-import { EmbeddingTable, IdIndex } from './embedding-table.js';
+import { EmbeddingTable, IdIndex } from '../embedding-table.js';
 import { rankingMetrics } from './ranking-metrics.js';
 import { TwoTowerModel } from './model.js';
 import { towerParamShapes, type TowerParams } from './train-graph.js';

@@ -1,7 +1,7 @@
 /**
  * Shapes shared by the two-tower model, its trainer and its artefact reader/writer.
  */
-import type { EmbeddingTable, IdIndex, IdMode } from './embedding-table.js';
+import type { EmbeddingTable, IdIndex, IdMode } from '../embedding-table.js';
 import type { TowerParams } from './train-graph.js';
 
 /** Side features of an item (hashed into one shared table with a per-kind prefix). */

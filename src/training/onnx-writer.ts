@@ -5,6 +5,7 @@
  *
  * Field numbers follow onnx/onnx.proto (proto2). Tensors are written as little-endian `raw_data`.
  */
+import ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
 
 const ONNX_DESCRIPTOR = {
@@ -212,4 +213,14 @@ export class GraphBuilder {
   private fresh(prefix: string): string {
     return `${prefix}_${this.counter++}`;
   }
+}
+
+/** Creates an onnxruntime session for graph bytes with a fixed thread count (results are deterministic). */
+export function createSession(bytes: Uint8Array, threads = 2): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
 }

@@ -3,7 +3,7 @@
  * per-step sparse gradient accumulator, and row-wise optimisers (row-wise AdaGrad, lazy Adam) that touch only the
  * rows a batch used — a step costs O(touched rows × dim), independent of the table size.
  */
-import { fnv1a, type Rand } from '../../util/prng.js';
+import { fnv1a, type Rand } from '../util/prng.js';
 
 /** How ids map to rows: `dense` = one row per known id (new ids get new rows); `hashed` = fnv1a(id) mod size. */
 export type IdMode = 'dense' | 'hashed';

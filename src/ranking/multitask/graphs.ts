@@ -1,0 +1,102 @@
+/**
+ * The multi-task ranker's ONNX graphs: the training graph (forward, per-head binary cross-entropy, hand-written
+ * backward) and the serving graph (weights baked in as initializers, user part of the first layer as an input).
+ *
+ * Training, with X [B, D], labels Y [B, T] and per-cell weights M [B, T] (0 masks an unknown label; the trainer puts
+ * example weight × task weight / B there):
+ *   a₀ = X·W₀ + b₀, hₗ = relu(aₗ), aₗ₊₁ = hₗ·Wₗ₊₁ + bₗ₊₁, …, z = a_L                    (logits [B, T])
+ *   loss = Σ M ⊙ (softplus(z) − Y ⊙ z)                    (BCE with logits; soft labels for the watch ratio)
+ *   dz = M ⊙ (σ(z) − Y), then the usual backward through the Gemm/ReLU chain down to dX (sparse rows in JS).
+ *
+ * Serving, with x [N, Dc] (candidate part) and u [1, out₀] (= e_user·W₀ᵤ + b₀, once per request):
+ *   a₀ = x·W₀c + u, then the same chain → `logits` [N, T].
+ */
+import { GraphBuilder, attr, type ElemType } from '../../training/onnx-writer.js';
+import { candidateDim, layerShapes, type DenseLayer, type MultiTaskSpec } from './spec.js';
+
+/**
+ * Inputs: `X` [B, D], `Y` [B, T], `M` [B, T], and per layer l `w{l}` [in, out], `b{l}` [out].
+ * Outputs: `loss` (scalar), `logits` [B, T], per layer `gw{l}`, `gb{l}`, and `dX` [B, D] when `withInputGrad`.
+ */
+export function buildRankerTrainGraph(spec: MultiTaskSpec, withInputGrad: boolean, elem: ElemType = 'float'): Uint8Array {
+  const g = new GraphBuilder('multitask_ranker_train');
+  const shapes = layerShapes(spec);
+  const T = spec.tasks.length;
+  g.input('X', elem, ['B', shapes[0][0]]);
+  g.input('Y', elem, ['B', T]);
+  g.input('M', elem, ['B', T]);
+  shapes.forEach(([i, o], l) => {
+    g.input(`w${l}`, elem, [i, o]);
+    g.input(`b${l}`, elem, [o]);
+  });
+  if (shapes.length > 1) g.constant(elem, [], [0], 'zero');
+  g.constant(elem, [], [1], 'one');
+  const ax0 = g.constant('int64', [1], [0]);
+  // forward, keeping each layer's input and pre-activation
+  const inputs: string[] = [];
+  const pre: string[] = [];
+  let h = 'X';
+  for (let l = 0; l < shapes.length; l++) {
+    inputs.push(h);
+    const a = g.op('Gemm', [h, `w${l}`, `b${l}`], {}, l === shapes.length - 1 ? 'logits' : undefined);
+    pre.push(a);
+    if (l < shapes.length - 1) h = g.op('Relu', [a]);
+  }
+  const z = 'logits';
+  // softplus(z) = max(z, 0) + log(1 + e^−|z|), written out (stable, and ORT's Softplus has no float64 kernel)
+  const softplus = g.op('Add', [g.op('Relu', [z]), g.op('Log', [g.op('Add', ['one', g.op('Exp', [g.op('Neg', [g.op('Abs', [z])])])])])]);
+  const bce = g.op('Sub', [softplus, g.op('Mul', ['Y', z])]);
+  g.op('ReduceSum', [g.op('Mul', ['M', bce])], { keepdims: attr.i(0) }, 'loss');
+  // backward
+  let d = g.op('Mul', ['M', g.op('Sub', [g.op('Sigmoid', [z]), 'Y'])]);
+  for (let l = shapes.length - 1; l >= 0; l--) {
+    g.op('Gemm', [inputs[l], d], { transA: attr.i(1) }, `gw${l}`);
+    g.op('ReduceSum', [d, ax0], { keepdims: attr.i(0) }, `gb${l}`);
+    if (l === 0 && !withInputGrad) break;
+    const dIn = g.op('Gemm', [d, `w${l}`], { transB: attr.i(1) }, l === 0 ? 'dX' : undefined);
+    if (l > 0) d = g.op('Where', [g.op('Greater', [pre[l - 1], 'zero']), dIn, 'zero']);
+  }
+  g.output('loss', elem, []);
+  g.output('logits', elem, ['B', T]);
+  shapes.forEach(([i, o], l) => {
+    g.output(`gw${l}`, elem, [i, o]);
+    g.output(`gb${l}`, elem, [o]);
+  });
+  if (withInputGrad) g.output('dX', elem, ['B', shapes[0][0]]);
+  return g.toBytes();
+}
+
+/**
+ * The serving graph with `layers` baked in. Inputs `x` [N, candidateDim], `u` [1, out₀]; output `logits` [N, T].
+ */
+export function buildRankerServeGraph(spec: MultiTaskSpec, layers: readonly DenseLayer[]): Uint8Array {
+  const g = new GraphBuilder('multitask_ranker_serve');
+  const shapes = layerShapes(spec);
+  const Dc = candidateDim(spec);
+  const T = spec.tasks.length;
+  g.input('x', 'float', ['N', Dc]);
+  g.input('u', 'float', [1, shapes[0][1]]);
+  const w0c = g.constant('float', [Dc, shapes[0][1]], layers[0].w.subarray(0, Dc * shapes[0][1]));
+  let a = g.op('Add', [g.op('MatMul', ['x', w0c]), 'u'], {}, shapes.length === 1 ? 'logits' : undefined);
+  for (let l = 1; l < shapes.length; l++) {
+    const [i, o] = shapes[l];
+    const w = g.constant('float', [i, o], layers[l].w);
+    const b = g.constant('float', [o], layers[l].b);
+    a = g.op('Gemm', [g.op('Relu', [a]), w, b], {}, l === shapes.length - 1 ? 'logits' : undefined);
+  }
+  g.output('logits', 'float', ['N', T]);
+  return g.toBytes();
+}
+
+/** The user part of the first layer: out = e_user · W₀[candidateDim …] + b₀ (e_user may be empty when embDim = 0). */
+export function userContribution(spec: MultiTaskSpec, layer0: DenseLayer, eUser: Float32Array, out: Float32Array): void {
+  const Dc = candidateDim(spec);
+  const O = layer0.b.length;
+  out.set(layer0.b);
+  for (let k = 0; k < spec.embDim; k++) {
+    const e = eUser[k];
+    if (e === 0) continue;
+    const wo = (Dc + k) * O;
+    for (let j = 0; j < O; j++) out[j] += e * layer0.w[wo + j];
+  }
+}

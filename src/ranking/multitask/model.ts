@@ -1,0 +1,141 @@
+/**
+ * A trained multi-task ranker: spec, normaliser, hashed id-embedding tables, dense layers and per-head calibrators,
+ * plus what scoring needs: the candidate rows (normalised dense features + item/author/category embeddings), the
+ * user's first-layer contribution, and calibrated head outputs. The onnxruntime session lives in `OnnxScorer`.
+ */
+import { EmbeddingTable, IdIndex } from '../../training/embedding-table.js';
+import { calibrate, correctForNegativeSampling, type Calibrator } from '../../training/ranking/calibration.js';
+import type { RankingTask } from '../../training/ranking/examples.js';
+import { userContribution } from './graphs.js';
+import { EMBEDDING_FIELDS, candidateDim, layerShapes, normaliseRows, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
+
+export interface MultiTaskMeta {
+  version: string;
+  createdAt: string;
+  /** `multitask` or `logistic` (the baseline shape). */
+  kind: string;
+  /** Where the training data came from, its time range and sizes. */
+  data: Record<string, unknown>;
+  /** Metrics per split and head (AUC, log-loss, ECE), and training figures. */
+  metrics: Record<string, unknown>;
+  /** Backfill models: negatives were down-sampled to this mean kept fraction; probabilities are mapped back to the population. */
+  negativeKeptFraction?: number;
+}
+
+export interface MultiTaskParts {
+  spec: MultiTaskSpec;
+  meta: MultiTaskMeta;
+  normaliser: Normaliser;
+  tables: Record<EmbeddingField, EmbeddingTable>;
+  layers: DenseLayer[];
+  /** One per head, fitted on the validation split; undefined = raw sigmoid. */
+  calibrators: (Calibrator | undefined)[];
+}
+
+export class MultiTaskModel {
+  private readonly indexes: Record<EmbeddingField, IdIndex>;
+
+  constructor(readonly parts: MultiTaskParts) {
+    const b = parts.spec.buckets;
+    this.indexes = {
+      item: IdIndex.hashed(b.item),
+      author: IdIndex.hashed(b.author),
+      category: IdIndex.hashed(b.category),
+      user: IdIndex.hashed(b.user),
+    };
+  }
+
+  get spec(): MultiTaskSpec {
+    return this.parts.spec;
+  }
+
+  get version(): string {
+    return this.parts.meta.version;
+  }
+
+  /** Row of an id in a field's hashed table (−1 for a missing id: contributes a zero vector). */
+  row(field: EmbeddingField, id: string | undefined): number {
+    return id === undefined ? -1 : this.indexes[field].lookup(`${field[0]}:${id}`);
+  }
+
+  /**
+   * Writes the candidate part of the input rows into `out` (n × candidateDim, or rows of `stride`): normalised
+   * `features` (n × F), the item, author and category embeddings, and their dot products with the user embedding
+   * `eUser` (one per request at serving; `userOf(i)` gives a row's own user in training batches).
+   */
+  candidateRows(
+    n: number,
+    features: Float32Array,
+    itemIds: readonly string[],
+    authorIds: readonly (string | undefined)[],
+    categories: readonly (string | undefined)[],
+    out: Float32Array,
+    eUser: Float32Array | ((i: number) => Float32Array),
+    stride = candidateDim(this.spec),
+    offset = 0,
+  ): void {
+    const { spec, normaliser, tables } = this.parts;
+    const F = spec.featureNames.length;
+    const d = spec.embDim;
+    normaliseRows(normaliser, features, n, out, stride, offset);
+    if (d === 0) return;
+    for (let i = 0; i < n; i++) {
+      const o = offset + i * stride + F;
+      out.fill(0, o, o + 3 * d);
+      const r0 = this.row('item', itemIds[i]);
+      const r1 = this.row('author', authorIds[i]);
+      const r2 = this.row('category', categories[i]);
+      if (r0 >= 0) tables.item.addRowTo(r0, 1, out, o);
+      if (r1 >= 0) tables.author.addRowTo(r1, 1, out, o + d);
+      if (r2 >= 0) tables.category.addRowTo(r2, 1, out, o + 2 * d);
+      const eu = typeof eUser === 'function' ? eUser(i) : eUser;
+      for (let f = 0; f < 3; f++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += eu[j] * out[o + f * d + j];
+        out[o + 3 * d + f] = s;
+      }
+    }
+  }
+
+  /** The user's embedding (zeros when embDim = 0). */
+  userEmbedding(userId: string, out: Float32Array = new Float32Array(this.spec.embDim), offset = 0): Float32Array {
+    const r = this.row('user', userId);
+    out.fill(0, offset, offset + this.spec.embDim);
+    if (r >= 0 && this.spec.embDim > 0) this.parts.tables.user.addRowTo(r, 1, out, offset);
+    return out;
+  }
+
+  /** u = e_user · W₀ᵤ + b₀: the first layer's per-request input. */
+  userInput(userId: string): Float32Array {
+    const out = new Float32Array(layerShapes(this.spec)[0][1]);
+    userContribution(this.spec, this.parts.layers[0], this.userEmbedding(userId), out);
+    return out;
+  }
+
+  /**
+   * Calibrated head outputs from logits (n × T, row-major) into `out[t]` (one array per head). With `population`,
+   * probabilities of a model trained on down-sampled negatives are mapped back to the full population.
+   */
+  headOutputs(logits: Float32Array, n: number, out: Float32Array[], population = true): void {
+    const T = this.spec.tasks.length;
+    const kept = population ? this.parts.meta.negativeKeptFraction : undefined;
+    for (let t = 0; t < T; t++) {
+      const c = this.parts.calibrators[t];
+      const o = out[t];
+      const correct = kept !== undefined && kept < 1 && this.spec.tasks[t] !== 'watch';
+      for (let i = 0; i < n; i++) {
+        const z = logits[i * T + t];
+        let p = c ? calibrate(c, z) : 1 / (1 + Math.exp(-z));
+        if (correct) p = correctForNegativeSampling(p, kept);
+        o[i] = p;
+      }
+    }
+  }
+
+  /** Index of a head, or −1. */
+  taskIndex(task: RankingTask): number {
+    return this.spec.tasks.indexOf(task);
+  }
+}
+
+export { EMBEDDING_FIELDS };

@@ -9,6 +9,8 @@ import { benchLog } from './log.js';
 import { benchRetrieval, compareAnnLibraries } from './retrieval.js';
 import { benchTrainRetrieval } from './train-retrieval.js';
 import { benchFeatureMemory } from './memory.js';
+import { benchRanker } from './ranker.js';
+import { benchTrainRanking } from './train-ranking.js';
 
 const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
   ingest: { what: 'HTTP ingest, batches of 500, fsync before ack, processor running', run: () => benchIngest() },
@@ -17,6 +19,8 @@ const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, 
   retrieval: { what: 'ANN (IVF-Flat, as served; FEEDLOOP_BENCH_RETRIEVAL_INDEX=hnsw for hnswlib) over 1M × 64 item vectors: recall vs exact, user tower + 500 candidates, live inserts', run: () => benchRetrieval() },
   'ann-compare': { what: 'hnswlib-node vs usearch, 200k × 64, k = 500', run: () => compareAnnLibraries() },
   'train-retrieval': { what: 'two-tower training on the ML-1M LightGCN++ split (full run, early stopping on valid)', run: () => benchTrainRetrieval() },
+  ranker: { what: 'learned ranker on 1000 candidates (feature assembly + model) vs the bare onnxruntime call, in process', run: () => benchRanker() },
+  'train-ranking': { what: 'multi-task ranker training throughput on MovieLens-100K backfilled examples', run: () => benchTrainRanking() },
   log: { what: 'embedded segment log alone: append (fsync) and consume', run: () => benchLog() },
   'feature-memory': { what: 'feature store bytes per item and user at 200k items / 200k users', run: () => benchFeatureMemory() },
 };

@@ -13,6 +13,12 @@ export function percentile(values: readonly number[], q: number): number {
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** A temporary directory for an in-process benchmark, and its cleanup. */
+export async function tempBenchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'feedloop-bench-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
 /** Starts `feedloop serve` in a child process on a temp dir (the server gets its own process, like production). */
 export async function benchServer(env: Record<string, string> = {}): Promise<{ url: string; dir: string; child: ChildProcess; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'feedloop-bench-'));

@@ -23,8 +23,12 @@ commands:
                                                     load movielens-100k | movielens-1m-split | kuairec-split
   eval    --dataset NAME [--datasets DIR] [--models a,b] [--epochs N] [--seed N] [--quick] [--mask-valid]
                                                     full-ranking offline evaluation: movielens-1m-split | kuairec-split
+  eval    ranking [--data DIR | --dataset movielens-100k] [--source auto|serve-log|backfill] [--epochs N]
+                                                    multi-task ranker vs logistic regression vs heuristic, per head
   train   retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]
                                                     train the two-tower model on the event log; CURRENT → new version
+  train   ranking [--data DIR] [--source auto|serve-log|backfill] [--epochs N] [--notify URL]
+                                                    train the multi-task ranker (serve log or backfill); CURRENT → new version
   config  [--config FILE] [--data DIR] [--port N]   print the effective configuration as JSON
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;

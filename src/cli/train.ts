@@ -11,10 +11,12 @@ import { retrievalModelsDir, setCurrentRetrievalModel } from '../retrieval/two-t
 import { interactionsFromLog } from '../training/interactions-from-log.js';
 import { trainTwoTower } from '../training/two-tower/train.js';
 import { configFrom, parse } from './args.js';
+import { runTrainRanking } from './ranking.js';
 
 export async function runTrain(argv: string[]): Promise<void> {
   const [what, ...rest] = argv;
-  if (what !== 'retrieval') throw new ValidationError(`usage: feedloop train retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]; got ${JSON.stringify(what ?? '')}`, 'argv');
+  if (what === 'ranking') return runTrainRanking(rest);
+  if (what !== 'retrieval') throw new ValidationError(`usage: feedloop train retrieval|ranking [--data DIR] [--epochs N] [--seed N] [--notify URL]; got ${JSON.stringify(what ?? '')}`, 'argv');
   const { values } = parse(rest, { epochs: { type: 'string' }, seed: { type: 'string' }, notify: { type: 'string' } });
   const cfg = configFrom(values);
   const num = (k: string, d: number) => {

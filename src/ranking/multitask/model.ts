@@ -32,8 +32,13 @@ export interface MultiTaskParts {
   calibrators: (Calibrator | undefined)[];
 }
 
+/** Bound of the per-item embedding-block cache (entries); it is cleared when full. */
+const MAX_CACHED_ITEMS = 1 << 20;
+
 export class MultiTaskModel {
   private readonly indexes: Record<EmbeddingField, IdIndex>;
+  private readonly blocks = new Map<string, { author: string | undefined; category: string | undefined; block: Float32Array }>();
+  private cacheBlocks = true;
 
   constructor(readonly parts: MultiTaskParts) {
     const b = parts.spec.buckets;
@@ -74,27 +79,53 @@ export class MultiTaskModel {
     stride = candidateDim(this.spec),
     offset = 0,
   ): void {
-    const { spec, normaliser, tables } = this.parts;
+    const { spec, normaliser } = this.parts;
     const F = spec.featureNames.length;
     const d = spec.embDim;
     normaliseRows(normaliser, features, n, out, stride, offset);
     if (d === 0) return;
     for (let i = 0; i < n; i++) {
       const o = offset + i * stride + F;
-      out.fill(0, o, o + 3 * d);
-      const r0 = this.row('item', itemIds[i]);
-      const r1 = this.row('author', authorIds[i]);
-      const r2 = this.row('category', categories[i]);
-      if (r0 >= 0) tables.item.addRowTo(r0, 1, out, o);
-      if (r1 >= 0) tables.author.addRowTo(r1, 1, out, o + d);
-      if (r2 >= 0) tables.category.addRowTo(r2, 1, out, o + 2 * d);
+      const block = this.itemBlock(itemIds[i], authorIds[i], categories[i]);
+      out.set(block, o);
       const eu = typeof eUser === 'function' ? eUser(i) : eUser;
       for (let f = 0; f < 3; f++) {
         let s = 0;
-        for (let j = 0; j < d; j++) s += eu[j] * out[o + f * d + j];
+        const bo = f * d;
+        for (let j = 0; j < d; j++) s += eu[j] * block[bo + j];
         out[o + 3 * d + f] = s;
       }
     }
+  }
+
+  /**
+   * The item's [item | author | category] embedding block (3 × embDim), cached per item id (the hashing and the
+   * three row reads are most of the per-candidate cost); a changed author or category replaces the entry. The
+   * cache is for a frozen model: training must call `clearCache()` after updating the tables.
+   */
+  itemBlock(itemId: string, authorId: string | undefined, category: string | undefined): Float32Array {
+    const hit = this.blocks.get(itemId);
+    if (hit && hit.author === authorId && hit.category === category) return hit.block;
+    const d = this.spec.embDim;
+    const { tables } = this.parts;
+    const block = new Float32Array(3 * d);
+    const r0 = this.row('item', itemId);
+    const r1 = this.row('author', authorId);
+    const r2 = this.row('category', category);
+    if (r0 >= 0) tables.item.addRowTo(r0, 1, block, 0);
+    if (r1 >= 0) tables.author.addRowTo(r1, 1, block, d);
+    if (r2 >= 0) tables.category.addRowTo(r2, 1, block, 2 * d);
+    if (this.cacheBlocks) {
+      if (this.blocks.size >= MAX_CACHED_ITEMS) this.blocks.clear();
+      this.blocks.set(itemId, { author: authorId, category, block });
+    }
+    return block;
+  }
+
+  /** Turns the item-block cache on (serving, evaluation) or off (training, where the tables change every step). */
+  setCaching(on: boolean): void {
+    this.cacheBlocks = on;
+    this.blocks.clear();
   }
 
   /** The user's embedding (zeros when embDim = 0). */
@@ -125,7 +156,7 @@ export class MultiTaskModel {
       const correct = kept !== undefined && kept < 1 && this.spec.tasks[t] !== 'watch';
       for (let i = 0; i < n; i++) {
         const z = logits[i * T + t];
-        let p = c ? calibrate(c, z) : 1 / (1 + Math.exp(-z));
+        let p = c === undefined ? 1 / (1 + Math.exp(-z)) : c.kind === 'platt' ? 1 / (1 + Math.exp(-(c.a * z + c.b))) : calibrate(c, z);
         if (correct) p = correctForNegativeSampling(p, kept);
         o[i] = p;
       }

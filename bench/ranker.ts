@@ -1,0 +1,115 @@
+/**
+ * `npm run bench -- ranker`: the ranking stage on 1000 candidates, in process, against the bare onnxruntime call on
+ * the same shapes measured in the same run.
+ *
+ * Setup: an engine on the embedded default with the demo world (20k items, 5k users, a day of history); a
+ * multi-task ranker of the serving shape trained for one epoch on examples backfilled from that log (its weights
+ * do not change the cost), loaded into the model service exactly as the server does.
+ * Measured per request, for random users and 1000 random catalog items:
+ * - `p50_ms`/`p99_ms`: feature assembly (store reads + cross features) + the learned ranker (candidate rows,
+ *   user part, onnxruntime, calibration, value model) — what the pipeline's features + ranking stages cost;
+ * - `ranker_p50_ms`/`ranker_p99_ms`: the learned ranker alone (input already assembled);
+ * - `bare_onnx_p50_ms`/`bare_onnx_p99_ms`: `session.run` alone on the same x [1000, Dc] and u [1, H];
+ * - `stage_over_bare`: ranker_p50 / bare_onnx_p50 (goal ≤ 2).
+ */
+import { warmupHistory } from '../src/demo/demo.js';
+import { createWorld } from '../src/demo/world.js';
+import { openEngine } from '../src/engine/engine.js';
+import type { Candidate, FeedContext } from '../src/pipeline/feed-context.js';
+import { assembleFeatures } from '../src/ranking/feature-assembly.js';
+import { heuristicRanker } from '../src/ranking/heuristic-ranker.js';
+import { learnedRanker } from '../src/ranking/learned-ranker.js';
+import { RankingModelService } from '../src/ranking/ranking-model-service.js';
+import { backfillExamples } from '../src/training/ranking/backfill.js';
+import { timeSplit } from '../src/training/ranking/time-split.js';
+import { trainRanker } from '../src/training/ranking/train-ranker.js';
+import { loadConfig } from '../src/config/config.js';
+import { mulberry32 } from '../src/util/prng.js';
+import { percentile, round, tempBenchDir } from './util.js';
+
+export async function benchRanker(opts: { candidates?: number; iterations?: number } = {}): Promise<Record<string, number>> {
+  const N = opts.candidates ?? 1000;
+  const iterations = opts.iterations ?? 2000;
+  const { dir, cleanup } = await tempBenchDir();
+  const cfg = loadConfig({ path: null, env: {} });
+  cfg.data.dir = dir;
+  cfg.retrieval.enabled = false;
+  cfg.ranking.enabled = false;
+  const now = Date.now();
+  const world = createWorld({ seed: 42, items: 20_000, users: 5_000, authors: 1000, categories: 50, nowMs: now });
+  const engine = await openEngine(cfg, { logErrors: false });
+  const service = new RankingModelService(1);
+  try {
+    const B = 1000;
+    for (let u = 0; u < world.userCount; u += B) {
+      await engine.ingestor.upsertUsers(Array.from({ length: Math.min(B, world.userCount - u) }, (_, k) => world.userRecord(u + k)));
+    }
+    for (let i = 0; i < world.itemCount; i += B) {
+      await engine.ingestor.upsertItems(Array.from({ length: Math.min(B, world.itemCount - i) }, (_, k) => world.itemRecord(i + k)));
+    }
+    const history = warmupHistory(world, 20, 42, now);
+    for (let i = 0; i < history.length; i += B) await engine.ingestor.ingestEvents(history.slice(i, i + B));
+    await engine.processor.catchUp();
+    const ex = await backfillExamples(engine.log, cfg.features, { negativesPerPositive: 1, seed: 1 });
+    const { model } = await trainRanker(ex, timeSplit(ex.ts, { validFraction: 0.1, testFraction: 0.1 }), { epochs: 1 });
+    await service.swap(model);
+    const ranker = learnedRanker(service, cfg.ranking.valueWeights, heuristicRanker(cfg.ranking.heuristicWeights));
+    const scorer = service.current!.scorer;
+
+    const rand = mulberry32(7);
+    const ids = engine.store.itemIds();
+    const request = (): { ctx: FeedContext; candidates: Candidate[] } => {
+      const userId = world.userId(Math.floor(rand() * world.userCount));
+      const ctx: FeedContext = {
+        request: { requestId: 'bench', userId, sessionId: undefined, limit: 20, nowMs: now, variant: 'home' },
+        store: engine.store,
+        config: cfg.feed,
+        configVersion: 'bench',
+      };
+      ctx.user = engine.store.describe('user', userId, now);
+      const candidates = Array.from({ length: N }, () => ({ itemId: ids[Math.floor(rand() * ids.length)], sources: [{ name: 'trending', score: rand() }] }));
+      return { ctx, candidates };
+    };
+    const full: number[] = [];
+    const rankOnly: number[] = [];
+    const bare: number[] = [];
+    for (let it = -200; it < iterations; it++) {
+      const { ctx, candidates } = request();
+      const t0 = performance.now();
+      const batch = assembleFeatures(ctx, candidates, engine.store.itemBatch(candidates.map((c) => c.itemId)));
+      const t1 = performance.now();
+      const res = await ranker.rank(ctx, batch);
+      const t2 = performance.now();
+      if (res.scores.length !== N) throw new Error('ranker returned the wrong number of scores');
+      // the bare call on the same shapes
+      const x = new Float32Array(N * scorer.candidateDim);
+      model.candidateRows(N, batch.features, candidates.map((c) => c.itemId), batch.attrs.authorIds, batch.attrs.categories, x, model.userEmbedding(ctx.request.userId));
+      const u = model.userInput(ctx.request.userId);
+      const t3 = performance.now();
+      await scorer.logits(x, N, u);
+      const t4 = performance.now();
+      if (it < 0) continue;
+      full.push(t2 - t0);
+      rankOnly.push(t2 - t1);
+      bare.push(t4 - t3);
+    }
+    const p = (a: number[], q: number) => round(percentile(a, q), 3);
+    return {
+      candidates: N,
+      iterations,
+      p50_ms: p(full, 0.5),
+      p99_ms: p(full, 0.99),
+      ranker_p50_ms: p(rankOnly, 0.5),
+      ranker_p99_ms: p(rankOnly, 0.99),
+      bare_onnx_p50_ms: p(bare, 0.5),
+      bare_onnx_p99_ms: p(bare, 0.99),
+      stage_over_bare: round(percentile(rankOnly, 0.5) / percentile(bare, 0.5), 2),
+      input_width: scorer.candidateDim,
+      hidden: model.spec.hidden.join('x') === '' ? 0 : model.spec.hidden[0],
+    };
+  } finally {
+    await service.close();
+    await engine.close();
+    await cleanup();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Offline evaluation of rankers on a time split of ranking examples, every model scored the same way on the test
+ * part: per head, AUC (ranking quality), log-loss and expected calibration error (calibration fitted on valid only).
+ *
+ * Models:
+ * - `multitask`: the multi-task ranker (embeddings + shared layers + one head per task);
+ * - `logistic`: logistic regression per head on the same dense features (same trainer, no hidden layer, no ids);
+ * - `heuristic`: the serving heuristic ranker's score (Σ weight × feature, weights from config), one score for every
+ *   head; its probabilities come from Platt scaling of that score on valid.
+ * A head is reported when the test part has at least `minPositives` positives and as many negatives.
+ */
+import { predictLogits } from '../training/ranking/batch-graph.js';
+import { calibrate, fitCalibrator, type Calibrator } from '../training/ranking/calibration.js';
+import type { RankingExamples, RankingTask, TimeSplit } from '../training/ranking/examples.js';
+import { auc, expectedCalibrationError, logLoss, positives } from '../training/ranking/metrics.js';
+import { trainRanker, type RankerTrainOptions, type TrainedRanker } from '../training/ranking/train-ranker.js';
+
+export interface HeadMetrics {
+  model: string;
+  head: RankingTask;
+  auc: number;
+  log_loss: number;
+  ece: number;
+  test_positives: number;
+  test_examples: number;
+}
+
+export interface RankingEvalResult {
+  rows: HeadMetrics[];
+  /** Heads with enough positives on test (the ones compared). */
+  heads: RankingTask[];
+  multitask: TrainedRanker;
+  logistic: TrainedRanker;
+  /** Heads where the multi-task model's AUC beats both baselines. */
+  wins: Record<string, boolean>;
+}
+
+export interface RankingEvalOptions {
+  heuristicWeights: Readonly<Record<string, number>>;
+  minPositives?: number;
+  multitask?: RankerTrainOptions;
+  logistic?: RankerTrainOptions;
+  log?: (line: string) => void;
+}
+
+export async function evaluateRankers(ex: RankingExamples, split: TimeSplit, o: RankingEvalOptions): Promise<RankingEvalResult> {
+  const log = o.log ?? (() => {});
+  const minPos = o.minPositives ?? 50;
+  const epochLine = (name: string) => (e: { epoch: number; trainLoss: number; validLoss: number; examplesPerSec: number; best: boolean }) =>
+    log(`${name} epoch ${e.epoch} | train loss ${e.trainLoss.toFixed(4)} | valid loss ${e.validLoss.toFixed(4)} | ${Math.round(e.examplesPerSec)} ex/s${e.best ? ' *' : ''}`);
+  const multitask = await trainRanker(ex, split, { onEpoch: epochLine('multitask'), ...o.multitask });
+  const logistic = await trainRanker(ex, split, { epochs: 10, onEpoch: epochLine('logistic'), ...o.logistic, kind: 'logistic' });
+  const tasks = multitask.model.spec.tasks;
+  const test = split.test;
+  const labelsOf = (task: RankingTask, idx: Int32Array) => Float32Array.from(idx, (i) => ex.labels[task][i]);
+  const heads = tasks.filter((task) => {
+    const y = labelsOf(task, test);
+    const known = y.filter((v) => !Number.isNaN(v)).length;
+    const pos = positives(y);
+    return pos >= minPos && known - pos >= minPos;
+  });
+
+  const rows: HeadMetrics[] = [];
+  const add = (model: string, task: RankingTask, score: Float32Array, prob: Float32Array) => {
+    const y = labelsOf(task, test);
+    rows.push({
+      model,
+      head: task,
+      auc: auc(score, y),
+      log_loss: logLoss(prob, y),
+      ece: expectedCalibrationError(prob, y),
+      test_positives: positives(y),
+      test_examples: y.filter((v) => !Number.isNaN(v)).length,
+    });
+  };
+  // learned models: calibrated heads (calibrators were fitted on valid by the trainer); scored on the sampled test
+  // distribution (no population correction) so that every model is compared on the same examples
+  for (const [name, trained] of [
+    ['multitask', multitask],
+    ['logistic', logistic],
+  ] as const) {
+    const logits = await predictLogits(trained.model, ex, test);
+    const T = trained.model.spec.tasks.length;
+    const probs = trained.model.spec.tasks.map(() => new Float32Array(test.length));
+    trained.model.headOutputs(logits, test.length, probs, false);
+    for (const task of heads) {
+      const t = trained.model.taskIndex(task);
+      add(name, task, Float32Array.from(test, (_, k) => logits[k * T + t]), probs[t]);
+    }
+  }
+  // the heuristic ranker: one score, Platt-calibrated per head on valid
+  const hValid = heuristicScores(ex, split.valid, o.heuristicWeights);
+  const hTest = heuristicScores(ex, test, o.heuristicWeights);
+  for (const task of heads) {
+    const c: Calibrator = fitCalibrator('platt', hValid, labelsOf(task, split.valid));
+    add('heuristic', task, hTest, hTest.map((s) => calibrate(c, s)));
+  }
+  const wins: Record<string, boolean> = {};
+  for (const task of heads) {
+    const get = (m: string) => rows.find((r) => r.model === m && r.head === task)?.auc ?? Number.NaN;
+    wins[task] = get('multitask') > get('logistic') && get('multitask') > get('heuristic');
+  }
+  return { rows, heads, multitask, logistic, wins };
+}
+
+/** The heuristic ranker's score of examples `idx`: Σ weight × feature over the example's logged features. */
+export function heuristicScores(ex: RankingExamples, idx: Int32Array, weights: Readonly<Record<string, number>>): Float32Array {
+  const F = ex.featureNames.length;
+  const w = ex.featureNames.map((f) => weights[f] ?? 0);
+  const out = new Float32Array(idx.length);
+  for (let k = 0; k < idx.length; k++) {
+    const o = idx[k] * F;
+    let s = 0;
+    for (let f = 0; f < F; f++) s += w[f] * ex.features[o + f];
+    out[k] = s;
+  }
+  return out;
+}
+
+/** The report table: one line per head and model. */
+export function rankingTable(rows: HeadMetrics[]): string {
+  const head = ['head', 'model', 'AUC', 'log-loss', 'ECE', 'test pos', 'test n'];
+  const cells = rows.map((r) => [r.head, r.model, r.auc.toFixed(4), r.log_loss.toFixed(4), r.ece.toFixed(4), String(r.test_positives), String(r.test_examples)]);
+  const all = [head, ...cells];
+  const width = head.map((_, c) => Math.max(...all.map((row) => row[c].length)));
+  const line = (row: string[]) => row.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padStart(width[c]))).join('  ');
+  return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}

@@ -10,12 +10,12 @@
  * the multi-task model next to logistic regression and the heuristic ranker; a table per head (AUC, log-loss, ECE)
  * and ONE JSON object as the last stdout line.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FeedloopConfig } from '../config/config.js';
 import { ValidationError } from '../errors.js';
-import { evaluateRankers, rankingTable } from '../evaluation/ranking-eval.js';
-import { rankingModelsDir, saveRankerArtefact, setCurrentRankingModel } from '../ranking/multitask/artefact.js';
-import type { RankingExamples } from '../training/ranking/examples.js';
+import { rankingTable } from '../evaluation/ranking-eval.js';
+import type { RankingExamples, TimeSplit } from '../training/ranking/examples.js';
+import { rankerEvaluation, trainRankerFromDataDir } from '../training/ranking/train-from-data-dir.js';
 import { timeSplit } from '../training/ranking/time-split.js';
 import { examplesFromDataDir, examplesFromDataset, type ExampleSource } from '../training/ranking/training-set.js';
 import { configFrom, parse } from './args.js';
@@ -41,10 +41,14 @@ function positiveInt(values: Values, k: string, d: number): number {
   return n;
 }
 
-async function loadExamples(values: Values, cfg: FeedloopConfig): Promise<{ ex: RankingExamples; name: string }> {
+function sourceOf(values: Values): ExampleSource {
   const source = (values.source ?? 'auto') as ExampleSource;
   if (!['auto', 'serve-log', 'backfill'].includes(source)) throw new ValidationError(`--source must be auto, serve-log or backfill`, 'source');
-  const o = { source, seed: positiveInt(values, 'seed', 1), negativesPerPositive: positiveInt(values, 'negatives', 4) };
+  return source;
+}
+
+async function loadExamples(values: Values, cfg: FeedloopConfig): Promise<{ ex: RankingExamples; name: string }> {
+  const o = { source: sourceOf(values), seed: positiveInt(values, 'seed', 1), negativesPerPositive: positiveInt(values, 'negatives', 4) };
   const t0 = performance.now();
   let out: { ex: RankingExamples; name: string };
   if (typeof values.dataset === 'string') {
@@ -61,32 +65,22 @@ async function loadExamples(values: Values, cfg: FeedloopConfig): Promise<{ ex: 
 
 export async function runTrainRanking(argv: string[]): Promise<void> {
   const { values } = parse(argv, OPTIONS);
+  if (values.dataset !== undefined) throw new ValidationError('train ranking reads a data directory (--data); use `feedloop eval ranking --dataset` for public datasets', 'dataset');
   const cfg = configFrom(values);
   const t0 = performance.now();
-  const { ex, name } = await loadExamples(values, cfg);
-  const split = timeSplit(ex.ts, { validFraction: 0.1, testFraction: 0.1 });
-  const ev = await evaluateRankersForTraining(ex, split, values, cfg);
-  const model = ev.multitask.model;
-  model.parts.meta.data = {
-    source: ex.source,
-    from: name,
-    examples: ex.n,
-    train: split.train.length,
-    valid: split.valid.length,
-    test: split.test.length,
-    first: new Date(ex.ts[0]).toISOString(),
-    last: new Date(ex.ts[ex.n - 1]).toISOString(),
-    negativeSampling: ex.negativeSampling ?? null,
-  };
-  model.parts.meta.metrics = { test: ev.rows, bestEpoch: ev.multitask.bestEpoch, examplesPerSec: Math.round(ev.multitask.examplesPerSec) };
-  const dataDir = resolve(cfg.data.dir);
-  const dir = join(rankingModelsDir(dataDir), model.version);
-  await saveRankerArtefact(model, dir);
-  await setCurrentRankingModel(dataDir, model.version);
+  const source = sourceOf(values);
+  const res = await trainRankerFromDataDir(cfg, {
+    source,
+    seed: positiveInt(values, 'seed', 1),
+    negativesPerPositive: positiveInt(values, 'negatives', 4),
+    epochs: positiveInt(values, 'epochs', 10),
+    log: (line) => console.error(line),
+  });
+  const { model, dir, evaluation: ev, examples: ex } = res;
   let notified: number | undefined;
   if (typeof values.notify === 'string') {
-    const res = await fetch(`${values.notify.replace(/\/$/, '')}/v1/models/ranking/reload`, { method: 'POST' });
-    notified = res.status;
+    const r = await fetch(`${values.notify.replace(/\/$/, '')}/v1/models/ranking/reload`, { method: 'POST' });
+    notified = r.status;
   }
   console.log(rankingTable(ev.rows));
   console.log(`wrote ${dir} (CURRENT → ${model.version})`);
@@ -131,15 +125,8 @@ export async function runEvalRanking(argv: string[]): Promise<void> {
   );
 }
 
-function evaluateRankersForTraining(ex: RankingExamples, split: ReturnType<typeof timeSplit>, values: Values, cfg: FeedloopConfig) {
-  const epochs = positiveInt(values, 'epochs', 10);
-  const seed = positiveInt(values, 'seed', 1);
-  return evaluateRankers(ex, split, {
-    heuristicWeights: cfg.ranking.heuristicWeights,
-    multitask: { epochs, seed, patience: 2 },
-    logistic: { epochs, seed, patience: 2 },
-    log: (line) => console.error(line),
-  });
+function evaluateRankersForTraining(ex: RankingExamples, split: TimeSplit, values: Values, cfg: FeedloopConfig) {
+  return rankerEvaluation(ex, split, cfg, { epochs: positiveInt(values, 'epochs', 10), seed: positiveInt(values, 'seed', 1), log: (line) => console.error(line) });
 }
 
 const round = (x: number) => Math.round(x * 1e5) / 1e5;

@@ -8,8 +8,10 @@
  * Measured per request, for random users and 1000 random catalog items:
  * - `p50_ms`/`p99_ms`: feature assembly (store reads + cross features) + the learned ranker (candidate rows,
  *   user part, onnxruntime, calibration, value model) — what the pipeline's features + ranking stages cost;
- * - `ranker_p50_ms`/`ranker_p99_ms`: the learned ranker alone (input already assembled);
- * - `bare_onnx_p50_ms`/`bare_onnx_p99_ms`: `session.run` alone on the same x [1000, Dc] and u [1, H];
+ * - `ranker_p50_ms`/`ranker_p99_ms`: the learned ranker alone (features already assembled): embedding rows in JS,
+ *   user input, the onnxruntime call (normalisation, layers, calibration, value model), components;
+ * - `bare_onnx_p50_ms`/`bare_onnx_p99_ms`: the onnxruntime call alone (`session.run` through `OnnxScorer.run`) on
+ *   the same inputs f [1000, F], e [1000, 3·embDim + 3], u [1, H];
  * - `stage_over_bare`: ranker_p50 / bare_onnx_p50 (goal ≤ 2).
  */
 import { warmupHistory } from '../src/demo/demo.js';
@@ -38,7 +40,7 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
   const now = Date.now();
   const world = createWorld({ seed: 42, items: 20_000, users: 5_000, authors: 1000, categories: 50, nowMs: now });
   const engine = await openEngine(cfg, { logErrors: false });
-  const service = new RankingModelService(1);
+  const service = new RankingModelService(cfg.ranking.valueWeights, 1);
   try {
     const B = 1000;
     for (let u = 0; u < world.userCount; u += B) {
@@ -53,7 +55,7 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
     const ex = await backfillExamples(engine.log, cfg.features, { negativesPerPositive: 1, seed: 1 });
     const { model } = await trainRanker(ex, timeSplit(ex.ts, { validFraction: 0.1, testFraction: 0.1 }), { epochs: 1 });
     await service.swap(model);
-    const ranker = learnedRanker(service, cfg.ranking.valueWeights, heuristicRanker(cfg.ranking.heuristicWeights));
+    const ranker = learnedRanker(service, heuristicRanker(cfg.ranking.heuristicWeights));
     const scorer = service.current!.scorer;
 
     const rand = mulberry32(7);
@@ -70,6 +72,7 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       const candidates = Array.from({ length: N }, () => ({ itemId: ids[Math.floor(rand() * ids.length)], sources: [{ name: 'trending', score: rand() }] }));
       return { ctx, candidates };
     };
+    const e = new Float32Array(N * scorer.embeddingWidth);
     const full: number[] = [];
     const rankOnly: number[] = [];
     const bare: number[] = [];
@@ -82,11 +85,10 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       const t2 = performance.now();
       if (res.scores.length !== N) throw new Error('ranker returned the wrong number of scores');
       // the bare call on the same shapes
-      const x = new Float32Array(N * scorer.candidateDim);
-      model.candidateRows(N, batch.features, candidates.map((c) => c.itemId), batch.attrs.authorIds, batch.attrs.categories, x, model.userEmbedding(ctx.request.userId));
+      model.embeddingRows(N, candidates.map((c) => c.itemId), batch.attrs.authorIds, batch.attrs.categories, e, model.userEmbedding(ctx.request.userId));
       const u = model.userInput(ctx.request.userId);
       const t3 = performance.now();
-      await scorer.logits(x, N, u);
+      await scorer.run(batch.features, N, e, u);
       const t4 = performance.now();
       if (it < 0) continue;
       full.push(t2 - t0);
@@ -104,7 +106,7 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       bare_onnx_p50_ms: p(bare, 0.5),
       bare_onnx_p99_ms: p(bare, 0.99),
       stage_over_bare: round(percentile(rankOnly, 0.5) / percentile(bare, 0.5), 2),
-      input_width: scorer.candidateDim,
+      input_width: scorer.featureCount + scorer.embeddingWidth,
       hidden: model.spec.hidden.join('x') === '' ? 0 : model.spec.hidden[0],
     };
   } finally {

@@ -140,7 +140,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   await processor.start();
   // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
   const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
-  const ranking = new RankingModelService(config.ranking.threads);
+  const ranking = new RankingModelService(config.ranking.valueWeights, config.ranking.threads);
   const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics, retrieval, ranking);
   const reloadRanking = () => ranking.loadCurrent(dataDir);
   if (config.ranking.enabled) {

@@ -39,7 +39,7 @@ export class FeedService {
       heuristicWeights: config.ranking.heuristicWeights,
       sideEffects,
       learnedSources: retrieval ? [twoTowerSource(retrieval)] : [],
-      learnedRanker: ranking ? (heuristic) => learnedRanker(ranking, config.ranking.valueWeights, heuristic) : undefined,
+      learnedRanker: ranking ? (heuristic) => learnedRanker(ranking, heuristic) : undefined,
     });
     this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
   }

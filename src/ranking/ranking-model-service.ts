@@ -22,7 +22,11 @@ export class RankingModelService {
   private loaded: LoadedRanker | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly threads = 1) {}
+  constructor(
+    /** The value model: weight of each head in the final score (config `ranking.valueWeights`). */
+    private readonly valueWeights: Readonly<Record<string, number>>,
+    private readonly threads = 1,
+  ) {}
 
   get current(): LoadedRanker | undefined {
     return this.loaded;
@@ -46,7 +50,7 @@ export class RankingModelService {
     if (names.length !== RANKING_FEATURES.length || names.some((n, k) => n !== RANKING_FEATURES[k])) {
       throw new ValidationError(`ranking model ${model.version} was trained on features [${names.join(', ')}], the pipeline assembles [${RANKING_FEATURES.join(', ')}]`, 'featureNames');
     }
-    const scorer = await OnnxScorer.create(model, this.threads);
+    const scorer = await OnnxScorer.create(model, this.valueWeights, this.threads);
     const old = this.loaded;
     this.loaded = { model, scorer };
     if (old) this.releaseLater(old.scorer);

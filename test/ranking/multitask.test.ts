@@ -106,12 +106,24 @@ void describe('multi-task ranker training and serving', () => {
     const F = ex.featureNames.length;
     const feats = new Float32Array(idx.length * F);
     idx.forEach((i, k) => feats.set(ex.features.subarray(i * F, i * F + F), k * F));
-    const scorer = await OnnxScorer.create(model);
-    const x = new Float32Array(idx.length * scorer.candidateDim);
+    const weights = { complete: 1, like: 2, share: 4, follow: 8, hide: -8, watch: 1 };
+    const scorer = await OnnxScorer.create(model, weights);
+    const n = idx.length;
+    const e = new Float32Array(n * scorer.embeddingWidth);
     const pick = <T>(a: T[]) => Array.from(idx, (i) => a[i]);
-    model.candidateRows(idx.length, feats, pick(ex.itemIds), pick(ex.authorIds), pick(ex.categories), x, model.userEmbedding(user));
-    const served = await scorer.logits(x, idx.length, model.userInput(user));
-    for (let k = 0; k < batch.length; k++) assert.ok(Math.abs(batch[k] - served[k]) < 1e-4, `logit ${k}: ${batch[k]} vs ${served[k]}`);
+    model.embeddingRows(n, pick(ex.itemIds), pick(ex.authorIds), pick(ex.categories), e, model.userEmbedding(user));
+    const served = await scorer.run(feats, n, e, model.userInput(user));
+    for (let k = 0; k < batch.length; k++) assert.ok(Math.abs(batch[k] - served.logits[k]) < 1e-4, `logit ${k}: ${batch[k]} vs ${served.logits[k]}`);
+    // calibration and the value model inside the graph = the JS reference (headOutputs + Σ w × head)
+    const heads = model.spec.tasks.map(() => new Float32Array(n));
+    model.headOutputs(batch, n, heads);
+    model.spec.tasks.forEach((task, t) => {
+      for (let i = 0; i < n; i++) assert.ok(Math.abs(served.heads[t * n + i] - heads[t][i]) < 1e-5, `${task} of candidate ${i}`);
+    });
+    for (let i = 0; i < n; i++) {
+      const ref = model.spec.tasks.reduce((s, task, t) => s + weights[task] * heads[t][i], 0);
+      assert.ok(Math.abs(served.score[i] - ref) < 1e-4, `score ${i}: ${served.score[i]} vs ${ref}`);
+    }
     await scorer.release();
 
     const tmp = await tempDir();

@@ -6,8 +6,9 @@
 import { EmbeddingTable, IdIndex } from '../../training/embedding-table.js';
 import { calibrate, correctForNegativeSampling, type Calibrator } from '../../training/ranking/calibration.js';
 import type { RankingTask } from '../../training/ranking/examples.js';
-import { userContribution } from './graphs.js';
-import { EMBEDDING_FIELDS, candidateDim, layerShapes, normaliseRows, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
+import { ValidationError } from '../../errors.js';
+import { userContribution, type ServeGraphParts } from './graphs.js';
+import { EMBEDDING_FIELDS, candidateDim, compileNormaliser, layerShapes, normaliseRows, type CompiledNormaliser, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
 
 export interface MultiTaskMeta {
   version: string;
@@ -39,6 +40,8 @@ export class MultiTaskModel {
   private readonly indexes: Record<EmbeddingField, IdIndex>;
   private readonly blocks = new Map<string, { author: string | undefined; category: string | undefined; block: Float32Array }>();
   private cacheBlocks = true;
+  private compiled: CompiledNormaliser | undefined;
+  private compiledFrom: Normaliser | undefined;
 
   constructor(readonly parts: MultiTaskParts) {
     const b = parts.spec.buckets;
@@ -79,21 +82,49 @@ export class MultiTaskModel {
     stride = candidateDim(this.spec),
     offset = 0,
   ): void {
-    const { spec, normaliser } = this.parts;
+    const { spec } = this.parts;
     const F = spec.featureNames.length;
     const d = spec.embDim;
-    normaliseRows(normaliser, features, n, out, stride, offset);
-    if (d === 0) return;
+    normaliseRows(this.compiledNormaliser(), features, n, out, stride, offset);
+    if (d > 0) this.embeddingRows(n, itemIds, authorIds, categories, out, eUser, stride, offset + F);
+  }
+
+  /** The compiled input transform (typed arrays), for the serving graph. */
+  compiledNormaliser(): CompiledNormaliser {
+    if (this.compiledFrom !== this.parts.normaliser) {
+      this.compiled = compileNormaliser(this.parts.normaliser);
+      this.compiledFrom = this.parts.normaliser;
+    }
+    return this.compiled!;
+  }
+
+  /**
+   * Writes each candidate's [item | author | category] embeddings and their 3 dots with the user embedding into
+   * `out` (rows of `stride`, from `offset`; default: packed rows of 3·embDim + 3). The serving path's only JS work
+   * per candidate.
+   */
+  embeddingRows(
+    n: number,
+    itemIds: readonly string[],
+    authorIds: readonly (string | undefined)[],
+    categories: readonly (string | undefined)[],
+    out: Float32Array,
+    eUser: Float32Array | ((i: number) => Float32Array),
+    stride = 3 * this.spec.embDim + 3,
+    offset = 0,
+  ): void {
+    const d = this.spec.embDim;
+    const w = 3 * d;
     for (let i = 0; i < n; i++) {
-      const o = offset + i * stride + F;
+      const o = offset + i * stride;
       const block = this.itemBlock(itemIds[i], authorIds[i], categories[i]);
-      out.set(block, o);
       const eu = typeof eUser === 'function' ? eUser(i) : eUser;
+      for (let j = 0; j < w; j++) out[o + j] = block[j];
       for (let f = 0; f < 3; f++) {
         let s = 0;
         const bo = f * d;
         for (let j = 0; j < d; j++) s += eu[j] * block[bo + j];
-        out[o + 3 * d + f] = s;
+        out[o + w + f] = s;
       }
     }
   }
@@ -161,6 +192,32 @@ export class MultiTaskModel {
         o[i] = p;
       }
     }
+  }
+
+  /**
+   * The constants the serving graph bakes in: the compiled normaliser, Platt a/b per head (identity when a head has
+   * no calibrator), the negative-sampling correction (`population`) and the value model's weight of each head.
+   * Throws for a calibrator kind the graph cannot express.
+   */
+  serveGraphParts(valueWeights: Readonly<Record<string, number>>, population = true): ServeGraphParts {
+    const tasks = this.spec.tasks;
+    const kept = population ? this.parts.meta.negativeKeptFraction : undefined;
+    const plattA = new Float32Array(tasks.length).fill(1);
+    const plattB = new Float32Array(tasks.length);
+    tasks.forEach((task, t) => {
+      const c = this.parts.calibrators[t];
+      if (c === undefined) return;
+      if (c.kind !== 'platt') throw new ValidationError(`ranking model ${this.version}: head ${task} has a ${c.kind} calibrator; serving supports Platt scaling`, 'calibrators');
+      plattA[t] = c.a;
+      plattB[t] = c.b;
+    });
+    return {
+      normaliser: this.compiledNormaliser(),
+      plattA,
+      plattB,
+      invKept: Float32Array.from(tasks, (task) => (kept !== undefined && kept < 1 && task !== 'watch' ? 1 / kept : 1)),
+      valueWeights: Float32Array.from(tasks, (task) => valueWeights[task] ?? 0),
+    };
   }
 
   /** Index of a head, or −1. */

@@ -69,16 +69,28 @@ export interface Normaliser {
   std: number[];
 }
 
+/** A normaliser compiled to typed arrays for the hot path. */
+export interface CompiledNormaliser {
+  log: Uint8Array;
+  shift: Float64Array;
+  scale: Float64Array;
+}
+
+export function compileNormaliser(nm: Normaliser): CompiledNormaliser {
+  return { log: Uint8Array.from(nm.log, (b) => (b ? 1 : 0)), shift: Float64Array.from(nm.mean), scale: Float64Array.from(nm.std, (s) => 1 / s) };
+}
+
 /** Applies the normaliser to `n` rows of `src` (row-major, F wide) into `dst` rows of width `dstStride`. */
-export function normaliseRows(nm: Normaliser, src: Float32Array, n: number, dst: Float32Array, dstStride: number, dstOffset = 0): void {
-  const F = nm.mean.length;
+export function normaliseRows(nm: CompiledNormaliser, src: Float32Array, n: number, dst: Float32Array, dstStride: number, dstOffset = 0): void {
+  const F = nm.shift.length;
+  const { log, shift, scale } = nm;
   for (let i = 0; i < n; i++) {
     const so = i * F;
     const d0 = dstOffset + i * dstStride;
     for (let f = 0; f < F; f++) {
       let x = src[so + f];
-      if (nm.log[f]) x = x < 0 ? -Math.log1p(-x) : Math.log1p(x);
-      dst[d0 + f] = (x - nm.mean[f]) / nm.std[f];
+      if (log[f] === 1) x = x < 0 ? -Math.log1p(-x) : Math.log1p(x);
+      dst[d0 + f] = (x - shift[f]) * scale[f];
     }
   }
 }

@@ -3,13 +3,40 @@
  * serves the HTTP API, builds the seeded synthetic world, uploads it with a day of history, and runs simulated users
  * (in a worker thread) who request feeds and react through the real API — half on the full pipeline, half on
  * trending alone — printing a live line until Ctrl-C (or `--seconds`).
+ *
+ * `feedloop demo --compare-rankers` runs the learned ranker against the heuristic one on the same world instead:
+ * collect (all users on the heuristic ranker), train the ranker in process and swap it in, compare (50/50); see
+ * src/demo/compare-rankers.ts and DEMO_HELP.
  */
-import { createWorld } from '../demo/world.js';
+import { comparisonJson, formatComparison, runRankerComparison } from '../demo/compare-rankers.js';
 import { runDemo } from '../demo/demo.js';
+import { createWorld } from '../demo/world.js';
 import { openEngine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
 import { buildServer } from '../server/app.js';
 import { configFrom, parse } from './args.js';
+
+/** `feedloop demo --help`. */
+export const DEMO_HELP = `usage: feedloop demo [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
+       feedloop demo --compare-rankers [--collect-seconds N] [--seconds N] [--epochs N] [same options]
+
+Runs the engine, uploads a synthetic world (default 100000 items, 20000 users) with a day of history, and simulates
+users who request feeds and react through the HTTP API. Data goes to --data (default ./data/demo).
+
+default mode: users split between the home feed and trending alone, a live line every 2 s, until Ctrl-C or
+--seconds (default 0: until Ctrl-C); per-arm watch ratios, then one JSON line.
+
+--compare-rankers: does the learned ranker beat the heuristic one?
+  1. collect  --collect-seconds (default 60): every user on home-heuristic (home pipeline, heuristic ranker), so
+              the serve log and the impressions accumulate;
+  2. train    the simulation is PAUSED (no users, uploads or drift) while the multi-task ranker trains in process
+              on the data directory (serve log + event log; --epochs, default 10), CURRENT is set and the model
+              loaded; prints the per-head test table (AUC, log-loss, ECE vs logistic regression and the heuristic)
+              and the training time;
+  3. compare  --seconds (default 60): users split 50/50 by user id between home (learned ranker) and
+              home-heuristic, stats from zero; prints mean watch ratio, likes/impression, completion rate,
+              coverage and feed latency side by side, the watch-ratio lift, and ONE JSON object as the last line:
+              {"phase":"compare","arms":{"home":{…},"home-heuristic":{…}},"watch_ratio_lift":…,"ranker":{…},…}`;
 
 function intOption(values: Record<string, string | boolean | undefined>, name: string, dflt: number): number {
   const raw = values[name];
@@ -27,12 +54,28 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     seconds: { type: 'string' },
     concurrency: { type: 'string' },
     seed: { type: 'string' },
+    'compare-rankers': { type: 'boolean' },
+    'collect-seconds': { type: 'string' },
+    epochs: { type: 'string' },
   });
+  if (values.help === true) {
+    console.log(DEMO_HELP);
+    return;
+  }
+  const compare = values['compare-rankers'] === true;
+  if (!compare && (values['collect-seconds'] !== undefined || values.epochs !== undefined)) {
+    throw new ValidationError('--collect-seconds and --epochs need --compare-rankers', 'argv');
+  }
   const cfg = configFrom({ ...values, data: values.data ?? './data/demo' });
   const items = intOption(values, 'items', 100_000);
   const users = intOption(values, 'users', 20_000);
-  const seconds = intOption(values, 'seconds', 0);
+  const seconds = intOption(values, 'seconds', compare ? 60 : 0);
+  const collectSeconds = intOption(values, 'collect-seconds', 60);
+  const epochs = intOption(values, 'epochs', 10);
   const seed = intOption(values, 'seed', 7);
+  if (compare && (seconds < 1 || collectSeconds < 1 || epochs < 1)) {
+    throw new ValidationError('--compare-rankers needs --seconds, --collect-seconds and --epochs of at least 1', 'argv');
+  }
   const t0 = performance.now();
   const engine = await openEngine(cfg);
   const app = buildServer(engine);
@@ -44,9 +87,30 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   process.once('SIGTERM', () => ac.abort());
-  if (seconds > 0) setTimeout(() => ac.abort(), seconds * 1000).unref();
+  const concurrency = intOption(values, 'concurrency', 4);
   try {
-    const result = await runDemo({ baseUrl, world, signal: ac.signal, seed, concurrency: intOption(values, 'concurrency', 4) });
+    if (compare) {
+      const result = await runRankerComparison({
+        baseUrl,
+        world,
+        signal: ac.signal,
+        seed,
+        concurrency,
+        engine,
+        collectMs: collectSeconds * 1000,
+        compareMs: seconds * 1000,
+        epochs,
+      });
+      if (!result) {
+        console.log('demo: stopped before the compare phase');
+        return;
+      }
+      for (const line of formatComparison(result)) console.log(line);
+      console.log(JSON.stringify({ ...comparisonJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
+      return;
+    }
+    if (seconds > 0) setTimeout(() => ac.abort(), seconds * 1000).unref();
+    const result = await runDemo({ baseUrl, world, signal: ac.signal, seed, concurrency });
     const arms = Object.fromEntries(
       Object.entries(result.stats.arms).map(([k, a]) => [
         k,

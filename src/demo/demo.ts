@@ -2,6 +2,9 @@
  * `feedloop demo` minus the server: uploads the synthetic world through the HTTP API, seeds a day of history, runs
  * the simulated population in a worker thread, uploads a new item every second, drifts interests, and prints a live
  * line until the signal aborts. The caller (the CLI) opens the engine and starts the HTTP server.
+ *
+ * `runDemo` = `setupDemo` (world + history, once) + one `runPhase`; the ranker comparison (compare-rankers.ts) runs
+ * several phases with different arms on one set-up demo.
  */
 import { Worker } from 'node:worker_threads';
 import type { Item, User, WireEvent } from '../domain/schemas.js';
@@ -49,8 +52,51 @@ const BATCH = 1000;
 /** How long a stopped simulator worker may take to report its final stats before it is terminated, ms. */
 const STOP_GRACE_MS = 15_000;
 
+/** What stays fixed across the phases of one demo: the server, the world, the pace of uploads and drift. */
+export type DemoSetupOptions = Omit<DemoOptions, 'arms'>;
+
+/** One simulation phase of a set-up demo. */
+export interface DemoPhaseOptions {
+  /** Feed variant → share of users. */
+  arms: Record<string, number>;
+  /** Aborting ends the phase (runPhase then resolves with the phase's final stats). */
+  signal: AbortSignal;
+  /** Prefix of the phase's log lines, e.g. `collect`. */
+  name?: string;
+  /** How the phase ends, for the start line (default `running until stopped`). */
+  until?: string;
+}
+
+/** Stats of one phase only (counters start at zero in every phase). */
+export interface DemoPhaseResult {
+  stats: SimulationStats;
+  /** Items uploaded while the phase ran. */
+  uploads: number;
+  /** Failed PUTs of new uploads. */
+  uploadErrors: number;
+}
+
+/** A demo whose world and history are uploaded; phases run one after another (never two at once). */
+export interface DemoSession {
+  warmupEvents: number;
+  /**
+   * Simulates users on `arms` until the phase's signal aborts, with new uploads and interest drift while it runs (the
+   * world stands still between phases). Phase k > 0 draws users and reactions from a seed derived from (seed, k).
+   */
+  runPhase(phase: DemoPhaseOptions): Promise<DemoPhaseResult>;
+}
+
 /** Runs the demo against a running server until `signal` aborts. */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const demo = await setupDemo(opts);
+  const phase = await demo.runPhase({ arms: opts.arms ?? { ...DEFAULT_ARMS }, signal: opts.signal });
+  for (const line of formatSummary(phase.stats)) log(line);
+  return { ...phase, warmupEvents: demo.warmupEvents };
+}
+
+/** Uploads the world's users and items and (unless `warmupPerUser` is 0) a day of history; `signal` stops uploading. */
+export async function setupDemo(opts: DemoSetupOptions): Promise<DemoSession> {
   const { baseUrl, world, signal } = opts;
   const log = opts.log ?? ((line: string) => console.log(line));
   const seed = opts.seed ?? world.seed;
@@ -79,56 +125,61 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     });
   }
 
-  // new uploads and drift, in this thread (the only writer of the shared world)
-  let uploads = 0;
-  let uploadErrors = 0;
-  const pending = new Set<Promise<void>>();
   const driftRand = mulberry32(mixSeed(seed, 11));
-  const uploadMs = opts.uploadIntervalMs ?? 1000;
-  const tickMs = uploadMs > 0 ? uploadMs : 1000;
-  const driftPerTick = ((opts.driftUsersPerSec ?? nUsers / 50) * tickMs) / 1000;
-  let driftCarry = 0;
-  let capacityLogged = false;
-  const worldTimer = setInterval(() => {
-    if (uploadMs > 0) {
-      const i = world.newUpload(Date.now());
-      if (i >= 0) {
-        const p = requestJson('PUT', `${baseUrl}/v1/items`, { items: [world.itemRecord(i)] }).then((r) => {
-          if (r.status === 200 && (r.body as WriteAnswer).accepted === 1) uploads++;
-          else uploadErrors++;
-          pending.delete(p);
-        });
-        pending.add(p);
-      } else if (!capacityLogged) {
-        capacityLogged = true;
-        log(`demo: upload capacity of the world (${world.itemCapacity} items) reached; no more new uploads`);
+  let phases = 0;
+  const runPhase = async (phase: DemoPhaseOptions): Promise<DemoPhaseResult> => {
+    const k = phases++;
+    const prefix = phase.name ? `demo: ${phase.name}: ` : 'demo: ';
+    // new uploads and drift, in this thread (the only writer of the shared world)
+    let uploads = 0;
+    let uploadErrors = 0;
+    const pending = new Set<Promise<void>>();
+    const uploadMs = opts.uploadIntervalMs ?? 1000;
+    const tickMs = uploadMs > 0 ? uploadMs : 1000;
+    const driftPerTick = ((opts.driftUsersPerSec ?? nUsers / 50) * tickMs) / 1000;
+    let driftCarry = 0;
+    let capacityLogged = false;
+    const worldTimer = setInterval(() => {
+      if (uploadMs > 0) {
+        const i = world.newUpload(Date.now());
+        if (i >= 0) {
+          const p = requestJson('PUT', `${baseUrl}/v1/items`, { items: [world.itemRecord(i)] }).then((r) => {
+            if (r.status === 200 && (r.body as WriteAnswer).accepted === 1) uploads++;
+            else uploadErrors++;
+            pending.delete(p);
+          });
+          pending.add(p);
+        } else if (!capacityLogged) {
+          capacityLogged = true;
+          log(`${prefix}upload capacity of the world (${world.itemCapacity} items) reached; no more new uploads`);
+        }
       }
-    }
-    driftCarry += driftPerTick;
-    for (; driftCarry >= 1; driftCarry--) world.drift(Math.floor(driftRand() * nUsers), driftRand);
-  }, tickMs);
+      driftCarry += driftPerTick;
+      for (; driftCarry >= 1; driftCarry--) world.drift(Math.floor(driftRand() * nUsers), driftRand);
+    }, tickMs);
 
-  const simOptions = {
-    baseUrl,
-    concurrency: opts.concurrency ?? 16,
-    arms: opts.arms ?? { ...DEFAULT_ARMS },
-    seed,
-    tickMs: opts.printIntervalMs ?? 2000,
+    const simOptions = {
+      baseUrl,
+      concurrency: opts.concurrency ?? 16,
+      arms: phase.arms,
+      seed: k === 0 ? seed : mixSeed(seed, 1000 + k),
+      tickMs: opts.printIntervalMs ?? 2000,
+    };
+    const onTick = (s: SimulationStats) => log(formatLiveLine(s));
+    log(`${prefix}simulating ${simOptions.concurrency} concurrent sessions, arms ${JSON.stringify(simOptions.arms)}; ${phase.until ?? 'running until stopped'}`);
+    let stats: SimulationStats;
+    try {
+      stats =
+        opts.useWorker === false || phase.signal.aborted
+          ? await runSimulation({ ...simOptions, world, signal: phase.signal, onTick })
+          : await runInWorker(world, simOptions, phase.signal, onTick);
+    } finally {
+      clearInterval(worldTimer);
+      await Promise.all(pending);
+    }
+    return { stats, uploads, uploadErrors };
   };
-  const onTick = (s: SimulationStats) => log(formatLiveLine(s));
-  log(`demo: simulating ${simOptions.concurrency} concurrent sessions, arms ${JSON.stringify(simOptions.arms)}; running until stopped`);
-  let stats: SimulationStats;
-  try {
-    stats =
-      opts.useWorker === false || signal.aborted
-        ? await runSimulation({ ...simOptions, world, signal, onTick })
-        : await runInWorker(world, simOptions, signal, onTick);
-  } finally {
-    clearInterval(worldTimer);
-    await Promise.all(pending);
-  }
-  for (const line of formatSummary(stats)) log(line);
-  return { stats, uploads, warmupEvents, uploadErrors };
+  return { warmupEvents, runPhase };
 }
 
 /** The live line: `t=60s | 180 req/s | 2400 ev/s | feed p99 6.1 ms | watch ratio home 0.52 vs trending 0.41 | coverage 8.3% | errors 0`. */

@@ -16,11 +16,17 @@ export interface ArmStats {
   unknownItems: number;
   watched: number;
   likes: number;
+  /** Watched items with a watch ratio ≥ the completion threshold. */
+  completes: number;
   /** Mean watch ratio over every watched item since the start. */
   meanWatchRatio: number;
+  /** Standard deviation of the watch ratio over every watched item since the start. */
+  watchRatioSd: number;
   /** Mean watch ratio over the last `watchWindow` watched items. */
   recentWatchRatio: number;
   likesPerImpression: number;
+  /** completes / watched. */
+  completionRate: number;
   /** Distinct items impressed / items in the world now. */
   coverage: number;
   distinctItems: number;
@@ -51,7 +57,9 @@ export class ArmCounters {
   unknownItems = 0;
   watched = 0;
   likes = 0;
+  completes = 0;
   private watchRatioSum = 0;
+  private watchRatioSumSq = 0;
   private distinct = 0;
   private seen: Uint8Array;
   private readonly latencyMs: Float64Array;
@@ -83,9 +91,11 @@ export class ArmCounters {
     }
   }
 
-  recordWatch(ratio: number): void {
+  recordWatch(ratio: number, complete = false): void {
     this.watched++;
+    if (complete) this.completes++;
     this.watchRatioSum += ratio;
+    this.watchRatioSumSq += ratio * ratio;
     const w = this.recentRatios;
     const slot = this.recentCount++ % w.length;
     if (this.recentCount > w.length) this.recentSum -= w[slot];
@@ -97,6 +107,7 @@ export class ArmCounters {
     const n = Math.min(this.latencyCount, this.latencyMs.length);
     const lat = this.latencyMs.slice(0, n).sort();
     const recentN = Math.min(this.recentCount, this.recentRatios.length);
+    const mean = this.watched > 0 ? this.watchRatioSum / this.watched : NaN;
     return {
       requests: this.requests,
       errors: this.errors,
@@ -107,9 +118,12 @@ export class ArmCounters {
       unknownItems: this.unknownItems,
       watched: this.watched,
       likes: this.likes,
-      meanWatchRatio: this.watched > 0 ? this.watchRatioSum / this.watched : NaN,
+      completes: this.completes,
+      meanWatchRatio: mean,
+      watchRatioSd: this.watched > 1 ? Math.sqrt(Math.max(0, (this.watchRatioSumSq - this.watched * mean * mean) / (this.watched - 1))) : NaN,
       recentWatchRatio: recentN > 0 ? this.recentSum / recentN : NaN,
       likesPerImpression: this.impressions > 0 ? this.likes / this.impressions : NaN,
+      completionRate: this.watched > 0 ? this.completes / this.watched : NaN,
       coverage: catalogSize > 0 ? this.distinct / catalogSize : 0,
       distinctItems: this.distinct,
       feedP50Ms: quantile(lat, 0.5),

@@ -195,7 +195,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           if (r.skip) events.push({ type: 'skip', id: nextId(), ...base, watch_ms: r.watchMs });
           if (r.hide) events.push({ type: 'hide', id: nextId(), ...base, scope: r.hideScope });
           for (const x of both) {
-            x.recordWatch(r.watchRatio);
+            x.recordWatch(r.watchRatio, r.complete);
             if (r.like) x.likes++;
           }
           session = nextSession(session, world, i, r);

@@ -30,6 +30,13 @@ export interface FeedDebug {
   removed_by_reason: Record<string, number>;
   degraded: string[];
   limit_capped?: boolean;
+  /** The ranker that scored the slate (name and model version). */
+  ranker?: { name: string; version: string };
+  /**
+   * Per served item: the ranker's score and its named components (a learned ranker's calibrated heads, e.g.
+   * `p_like`, `watch_ratio`), so the value model's terms can be read off: score = Σ weight × head.
+   */
+  item_scores?: Record<string, Record<string, number>>;
 }
 
 /**

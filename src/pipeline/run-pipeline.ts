@@ -133,6 +133,16 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   };
   if (debug) {
     const dbg: FeedDebug = { timings_ms: roundAll(timings), candidates_by_source: bySource, removed_by_reason: removedByReason, degraded };
+    dbg.ranker = { name: ranker.name, version: ranker.version };
+    const index = new Map(candidates.map((c, i) => [c.itemId, i]));
+    dbg.item_scores = Object.fromEntries(
+      slate.map((s) => {
+        const i = index.get(s.itemId)!;
+        const parts: Record<string, number> = { ranker_score: round(ranked.scores[i]) };
+        for (const [name, values] of Object.entries(ranked.components ?? {})) parts[name] = round(values[i]);
+        return [s.itemId, parts];
+      }),
+    );
     response.debug = dbg;
   }
   return {

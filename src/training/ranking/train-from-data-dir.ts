@@ -16,6 +16,8 @@ import { examplesFromDataDir, type TrainingSetOptions } from './training-set.js'
 
 export interface TrainFromDataDirOptions extends TrainingSetOptions {
   epochs?: number;
+  /** Heads are reported when test has at least this many positives and negatives (default 50). */
+  minPositives?: number;
   log?: (line: string) => void;
 }
 
@@ -53,13 +55,19 @@ export async function trainRankerFromDataDir(cfg: FeedloopConfig, o: TrainFromDa
 }
 
 /** The multi-task model next to logistic regression and the heuristic ranker on one split (see ranking-eval.ts). */
-export function rankerEvaluation(ex: RankingExamples, split: TimeSplit, cfg: FeedloopConfig, o: { epochs?: number; seed?: number; log?: (line: string) => void }): Promise<RankingEvalResult> {
+export function rankerEvaluation(
+  ex: RankingExamples,
+  split: TimeSplit,
+  cfg: FeedloopConfig,
+  o: { epochs?: number; seed?: number; minPositives?: number; log?: (line: string) => void },
+): Promise<RankingEvalResult> {
   const epochs = o.epochs ?? 10;
   const seed = o.seed ?? 1;
   return evaluateRankers(ex, split, {
     heuristicWeights: cfg.ranking.heuristicWeights,
     multitask: { epochs, seed, patience: 2 },
     logistic: { epochs, seed, patience: 2 },
+    minPositives: o.minPositives,
     log: o.log,
   });
 }

@@ -106,6 +106,7 @@ export async function runEvalRanking(argv: string[]): Promise<void> {
   const split = timeSplit(ex.ts, { validFraction: 0.1, testFraction: 0.1 });
   const ev = await evaluateRankersForTraining(ex, split, values, cfg);
   console.log(`ranking evaluation on ${name} (${ex.source}): ${ex.n} examples, time split train ${split.train.length} / valid ${split.valid.length} / test ${split.test.length} (test from ${new Date(split.testFromMs).toISOString()})`);
+  console.log(`multi-task shape chosen on valid: ${ev.selection.map((x) => `emb ${x.embDim} → valid loss ${x.validLoss.toFixed(5)}`).join(', ')}; kept emb ${ev.multitask.model.spec.embDim}`);
   console.log(rankingTable(ev.rows));
   const beaten = ev.heads.filter((h) => ev.wins[h]);
   console.log(`multi-task beats both baselines on AUC for ${beaten.length}/${ev.heads.length} heads with enough positives (${ev.heads.join(', ')})`);
@@ -119,6 +120,8 @@ export async function runEvalRanking(argv: string[]): Promise<void> {
       heads: ev.heads,
       rows: ev.rows.map((r) => ({ ...r, auc: round(r.auc), log_loss: round(r.log_loss), ece: round(r.ece) })),
       multitask_beats_baselines: ev.wins,
+      model_selection: ev.selection.map((x) => ({ ...x, validLoss: round(x.validLoss) })),
+      selected_emb_dim: ev.multitask.model.spec.embDim,
       all_heads_beaten: beaten.length === ev.heads.length && ev.heads.length > 0,
       train_examples_per_s: Math.round(ev.multitask.examplesPerSec),
     }),

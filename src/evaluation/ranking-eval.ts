@@ -3,7 +3,8 @@
  * part: per head, AUC (ranking quality), log-loss and expected calibration error (calibration fitted on valid only).
  *
  * Models:
- * - `multitask`: the multi-task ranker (embeddings + shared layers + one head per task);
+ * - `multitask`: the multi-task ranker (id embeddings + shared layers + one head per task), its shape chosen among
+ *   `candidates` by validation loss;
  * - `logistic`: logistic regression per head on the same dense features (same trainer, no hidden layer, no ids);
  * - `heuristic`: the serving heuristic ranker's score (Σ weight × feature, weights from config), one score for every
  *   head; its probabilities come from Platt scaling of that score on valid.
@@ -33,12 +34,22 @@ export interface RankingEvalResult {
   logistic: TrainedRanker;
   /** Heads where the multi-task model's AUC beats both baselines. */
   wins: Record<string, boolean>;
+  /** The multi-task shapes tried and their validation losses (the lowest is `multitask`). */
+  selection: { embDim: number; hidden: number[]; validLoss: number }[];
 }
+
+const DEFAULT_CANDIDATES: RankerTrainOptions[] = [{ embDim: 8 }, { embDim: 0 }];
 
 export interface RankingEvalOptions {
   heuristicWeights: Readonly<Record<string, number>>;
   minPositives?: number;
   multitask?: RankerTrainOptions;
+  /**
+   * Shapes of the multi-task model to try (each overrides `multitask`); the one with the lowest validation loss is
+   * kept — model selection on valid, never on test. Default: 8-wide id embeddings, and none (sparse ids can overfit
+   * when users and items have few examples each).
+   */
+  candidates?: RankerTrainOptions[];
   logistic?: RankerTrainOptions;
   log?: (line: string) => void;
 }
@@ -48,7 +59,17 @@ export async function evaluateRankers(ex: RankingExamples, split: TimeSplit, o: 
   const minPos = o.minPositives ?? 50;
   const epochLine = (name: string) => (e: { epoch: number; trainLoss: number; validLoss: number; examplesPerSec: number; best: boolean }) =>
     log(`${name} epoch ${e.epoch} | train loss ${e.trainLoss.toFixed(4)} | valid loss ${e.validLoss.toFixed(4)} | ${Math.round(e.examplesPerSec)} ex/s${e.best ? ' *' : ''}`);
-  const multitask = await trainRanker(ex, split, { onEpoch: epochLine('multitask'), ...o.multitask });
+  let multitask: TrainedRanker | undefined;
+  const selection: { embDim: number; hidden: number[]; validLoss: number }[] = [];
+  for (const c of o.candidates ?? DEFAULT_CANDIDATES) {
+    const shape = `multitask(emb ${c.embDim ?? 8})`;
+    const trained = await trainRanker(ex, split, { onEpoch: epochLine(shape), ...o.multitask, ...c });
+    const validLoss = trained.epochs[trained.bestEpoch - 1]?.validLoss ?? Infinity;
+    selection.push({ embDim: trained.model.spec.embDim, hidden: trained.model.spec.hidden, validLoss });
+    log(`${shape}: best valid loss ${validLoss.toFixed(5)} (epoch ${trained.bestEpoch})`);
+    if (!multitask || validLoss < (multitask.epochs[multitask.bestEpoch - 1]?.validLoss ?? Infinity)) multitask = trained;
+  }
+  if (!multitask) throw new Error('no multi-task candidate to train');
   const logistic = await trainRanker(ex, split, { epochs: 10, onEpoch: epochLine('logistic'), ...o.logistic, kind: 'logistic' });
   const tasks = multitask.model.spec.tasks;
   const test = split.test;
@@ -100,7 +121,7 @@ export async function evaluateRankers(ex: RankingExamples, split: TimeSplit, o: 
     const get = (m: string) => rows.find((r) => r.model === m && r.head === task)?.auc ?? Number.NaN;
     wins[task] = get('multitask') > get('logistic') && get('multitask') > get('heuristic');
   }
-  return { rows, heads, multitask, logistic, wins };
+  return { rows, heads, multitask, logistic, wins, selection };
 }
 
 /** The heuristic ranker's score of examples `idx`: Σ weight × feature over the example's logged features. */
@@ -120,7 +141,7 @@ export function heuristicScores(ex: RankingExamples, idx: Int32Array, weights: R
 /** The report table: one line per head and model. */
 export function rankingTable(rows: HeadMetrics[]): string {
   const head = ['head', 'model', 'AUC', 'log-loss', 'ECE', 'test pos', 'test n'];
-  const cells = rows.map((r) => [r.head, r.model, r.auc.toFixed(4), r.log_loss.toFixed(4), r.ece.toFixed(4), String(r.test_positives), String(r.test_examples)]);
+  const cells = rows.map((r) => [r.head, r.model, r.auc.toFixed(4), r.log_loss.toFixed(4), r.ece.toFixed(4), String(Math.round(r.test_positives)), String(r.test_examples)]);
   const all = [head, ...cells];
   const width = head.map((_, c) => Math.max(...all.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padStart(width[c]))).join('  ');

@@ -46,7 +46,7 @@ export async function trainRankerFromDataDir(cfg: FeedloopConfig, o: TrainFromDa
     last: new Date(ex.ts[ex.n - 1]).toISOString(),
     negativeSampling: ex.negativeSampling ?? null,
   };
-  model.parts.meta.metrics = { test: evaluation.rows, bestEpoch: evaluation.multitask.bestEpoch, examplesPerSec: Math.round(evaluation.multitask.examplesPerSec) };
+  model.parts.meta.metrics = { test: evaluation.rows, selection: evaluation.selection, bestEpoch: evaluation.multitask.bestEpoch, examplesPerSec: Math.round(evaluation.multitask.examplesPerSec) };
   const dataDir = resolve(cfg.data.dir);
   const dir = join(rankingModelsDir(dataDir), model.version);
   await saveRankerArtefact(model, dir);

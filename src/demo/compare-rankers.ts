@@ -71,7 +71,7 @@ export async function runRankerComparison(opts: RankerComparisonOptions): Promis
   const collect = await demo.runPhase({
     name: 'collect',
     arms: { [HEURISTIC_ARM]: 1 },
-    signal: AbortSignal.any([signal, AbortSignal.timeout(opts.collectMs)]),
+    signal: phaseSignal(signal, opts.collectMs),
     until: `for ${collectSec} s`,
   });
   const c = collect.stats.total;
@@ -107,11 +107,28 @@ export async function runRankerComparison(opts: RankerComparisonOptions): Promis
   const compare = await demo.runPhase({
     name: 'compare',
     arms: { [LEARNED_ARM]: 0.5, [HEURISTIC_ARM]: 0.5 },
-    signal: AbortSignal.any([signal, AbortSignal.timeout(opts.compareMs)]),
+    signal: phaseSignal(signal, opts.compareMs),
     until: `for ${Math.round(opts.compareMs / 1000)} s, fresh stats`,
   });
   const { lift, ci95 } = watchRatioLift(compare.stats.arms[LEARNED_ARM], compare.stats.arms[HEURISTIC_ARM]);
   return { collect, ranker, compare, watchRatioLift: lift, watchRatioLiftCi95: ci95 };
+}
+
+/**
+ * A signal that aborts after `ms` or with `outer`. (Not `AbortSignal.any([outer, AbortSignal.timeout(ms)])`: Node 20
+ * may garbage-collect the timeout signal of such a combination, and the phase would never end.)
+ */
+function phaseSignal(outer: AbortSignal, ms: number): AbortSignal {
+  const ac = new AbortController();
+  const stop = () => {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', stop);
+    ac.abort();
+  };
+  const timer = setTimeout(stop, ms);
+  if (outer.aborted) stop();
+  else outer.addEventListener('abort', stop, { once: true });
+  return ac.signal;
 }
 
 /** Relative difference of mean watch ratio, a/b − 1, and a normal-approximation 95% half-width (NaN when unknown). */

@@ -72,7 +72,7 @@ void describe('multi-task ranker training and serving', () => {
   const split = splitOf(ex.n);
 
   void it('learns a user × category interaction logistic regression cannot see, and calibrates it', async () => {
-    const mt = await trainRanker(ex, split, { epochs: 10, seed: 1 });
+    const mt = await trainRanker(ex, split, { epochs: 10, seed: 1, lrEmbedding: 0.5 });
     const lr = await trainRanker(ex, split, { kind: 'logistic', epochs: 6, seed: 1 });
     const testLogits = await predictLogits(mt.model, ex, split.test);
     const lrLogits = await predictLogits(lr.model, ex, split.test);

@@ -101,7 +101,7 @@ export async function trainRanker(ex: RankingExamples, split: TimeSplit, o: Rank
   const sparse = EMBEDDING_FIELDS.map((f) => ({
     table: tables[f],
     grad: new SparseGrad(tables[f].rows, spec.embDim),
-    opt: new RowAdagrad(tables[f].rows, o.lrEmbedding ?? 0.5, o.weightDecay ?? 1e-5),
+    opt: new RowAdagrad(tables[f].rows, o.lrEmbedding ?? 0.05, o.weightDecay ?? 1e-5),
   }));
   const taskW = tasks.map((t) => o.taskWeights?.[t] ?? 1);
   const Dc = candidateDim(spec);

@@ -63,7 +63,10 @@ void describe('learned ranking end to end', () => {
       const likeRow = trained.evaluation.rows.find((x) => x.model === 'multitask' && x.head === 'like');
       assert.ok(likeRow && likeRow.auc > 0.75, `like AUC ${likeRow?.auc}`);
 
+      // reload while feed requests are in flight: none fails
+      const during = Array.from({ length: 20 }, (_, k) => srv.request('GET', `/v1/feed?user_id=u${k}&limit=10`));
       const reload = await srv.request('POST', '/v1/models/ranking/reload');
+      for (const res of await Promise.all(during)) assert.equal(res.status, 200);
       assert.equal(reload.status, 200);
       assert.equal(reload.body.ranking.version, trained.model.version);
       const models = await srv.request('GET', '/v1/models');

@@ -124,21 +124,30 @@ void describe('multi-task ranker training and serving', () => {
       const ref = model.spec.tasks.reduce((s, task, t) => s + weights[task] * heads[t][i], 0);
       assert.ok(Math.abs(served.score[i] - ref) < 1e-4, `score ${i}: ${served.score[i]} vs ${ref}`);
     }
-    await scorer.release();
 
     const tmp = await tempDir();
     try {
       const dir = join(tmp.dir, model.version);
-      await saveRankerArtefact(model, dir);
+      await saveRankerArtefact(model, dir, weights);
+      // the exported serving graph runs standalone in onnxruntime and gives the same scores
+      const standalone = await createSession(await readFile(join(dir, 'serve.onnx')), 1);
+      const out = await standalone.run({
+        f: new ort.Tensor('float32', feats, [n, F]),
+        e: new ort.Tensor('float32', e, [n, scorer.embeddingWidth]),
+        u: new ort.Tensor('float32', model.userInput(user), [1, model.spec.hidden[0]]),
+      });
+      assert.deepEqual(out.score.data, served.score);
+      await standalone.release();
       const back = await loadRankerArtefact(dir);
       assert.deepEqual(back.spec, model.spec);
       assert.deepEqual(await predictLogits(back, ex, idx), batch);
-      const weights = join(dir, 'weights.f32');
-      const bytes = await readFile(weights);
+      const weightsFile = join(dir, 'weights.f32');
+      const bytes = await readFile(weightsFile);
       bytes[100] ^= 0xff;
-      await writeFile(weights, bytes);
+      await writeFile(weightsFile, bytes);
       await assert.rejects(loadRankerArtefact(dir), CorruptDataError);
     } finally {
+      await scorer.release();
       await tmp.cleanup();
     }
   });

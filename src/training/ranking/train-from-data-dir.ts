@@ -49,7 +49,7 @@ export async function trainRankerFromDataDir(cfg: FeedloopConfig, o: TrainFromDa
   model.parts.meta.metrics = { test: evaluation.rows, selection: evaluation.selection, bestEpoch: evaluation.multitask.bestEpoch, examplesPerSec: Math.round(evaluation.multitask.examplesPerSec) };
   const dataDir = resolve(cfg.data.dir);
   const dir = join(rankingModelsDir(dataDir), model.version);
-  await saveRankerArtefact(model, dir);
+  await saveRankerArtefact(model, dir, cfg.ranking.valueWeights);
   await setCurrentRankingModel(dataDir, model.version);
   return { model, dir, examples: ex, split, evaluation };
 }

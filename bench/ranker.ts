@@ -8,10 +8,10 @@
  * Measured per request, for random users and 1000 random catalog items:
  * - `p50_ms`/`p99_ms`: feature assembly (store reads + cross features) + the learned ranker (candidate rows,
  *   user part, onnxruntime, calibration, value model) — what the pipeline's features + ranking stages cost;
- * - `ranker_p50_ms`/`ranker_p99_ms`: the learned ranker alone (features already assembled): embedding rows in JS,
- *   user input, the onnxruntime call (normalisation, layers, calibration, value model), components;
- * - `bare_onnx_p50_ms`/`bare_onnx_p99_ms`: the onnxruntime call alone (`session.run` through `OnnxScorer.run`) on
- *   the same inputs f [1000, F], e [1000, 3·embDim + 3], u [1, H];
+ * - `ranker_p50_ms`/`ranker_p99_ms`: the learned ranker alone (features already assembled): table rows and user
+ *   inputs in JS, the onnxruntime call (normalisation, embeddings, layers, calibration, value model), components;
+ * - `bare_onnx_p50_ms`/`bare_onnx_p99_ms`: the onnxruntime call alone (`session.run`) on the same prepared inputs
+ *   (f [1000, F], rows [1000, 3], w0e, u);
  * - `stage_over_bare`: ranker_p50 / bare_onnx_p50 (goal ≤ 2).
  */
 import { warmupHistory } from '../src/demo/demo.js';
@@ -72,7 +72,6 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       const candidates = Array.from({ length: N }, () => ({ itemId: ids[Math.floor(rand() * ids.length)], sources: [{ name: 'trending', score: rand() }] }));
       return { ctx, candidates };
     };
-    const e = new Float32Array(N * scorer.embeddingWidth);
     const full: number[] = [];
     const rankOnly: number[] = [];
     const bare: number[] = [];
@@ -85,11 +84,11 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       const t2 = performance.now();
       if (res.scores.length !== N) throw new Error('ranker returned the wrong number of scores');
       // the bare call on the same shapes
-      model.embeddingRows(N, candidates.map((c) => c.itemId), batch.attrs.authorIds, batch.attrs.categories, e, model.userEmbedding(ctx.request.userId));
-      const u = model.userInput(ctx.request.userId);
+      const prepared = scorer.prepare(ctx.request.userId, batch.features, candidates.map((c) => c.itemId), batch.attrs.authorIds, batch.attrs.categories);
       const t3 = performance.now();
-      await scorer.run(batch.features, N, e, u);
+      await scorer.runFeeds(prepared.feeds);
       const t4 = performance.now();
+      prepared.done();
       if (it < 0) continue;
       full.push(t2 - t0);
       rankOnly.push(t2 - t1);
@@ -106,7 +105,7 @@ export async function benchRanker(opts: { candidates?: number; iterations?: numb
       bare_onnx_p50_ms: p(bare, 0.5),
       bare_onnx_p99_ms: p(bare, 0.99),
       stage_over_bare: round(percentile(rankOnly, 0.5) / percentile(bare, 0.5), 2),
-      input_width: scorer.featureCount + scorer.embeddingWidth,
+      input_width: scorer.plan.F + 3 * scorer.plan.d,
       hidden: model.spec.hidden.join('x') === '' ? 0 : model.spec.hidden[0],
     };
   } finally {

@@ -3,9 +3,9 @@
  *
  *   model.json    format, spec, meta (data range, metrics), normaliser, calibrators, and the layout of weights.f32
  *   weights.f32   little-endian float32: the embedding tables (item, author, category, user) then each layer's W and b
- *   serve.onnx    the serving graph (normalisation, layers, calibration, value model with the weights given at save
- *                 time) for inspection or other runtimes; the server rebuilds it from the weights with its own
- *                 value weights (inputs f, e, u; outputs score, heads, logits — see graphs.ts)
+ *   serve.onnx    the serving graph (folded normalisation, id tables, layers, calibration, value model with the weights
+ *                 given at save time) for inspection or other runtimes; the server rebuilds it from the weights with
+ *                 its own value weights (inputs f, rows, w0e, u; outputs score, heads — see serving.ts)
  *
  * `<data>/models/ranking/CURRENT` names the version the server loads (written last, by `feedloop train ranking`).
  */
@@ -16,7 +16,7 @@ import { CorruptDataError } from '../../errors.js';
 import { EmbeddingTable } from '../../training/embedding-table.js';
 import type { Calibrator } from '../../training/ranking/calibration.js';
 import { fsyncDir, writeFileAtomic } from '../../util/file-io.js';
-import { buildRankerServeGraph } from './graphs.js';
+import { buildServingGraph, servingPlan } from './serving.js';
 import { MultiTaskModel, type MultiTaskMeta } from './model.js';
 import { EMBEDDING_FIELDS, layerShapes, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
 
@@ -70,7 +70,7 @@ export async function saveRankerArtefact(model: MultiTaskModel, dir: string, val
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${stamp}`);
   await mkdir(tmp, { recursive: true });
   await writeFile(join(tmp, 'weights.f32'), bytes);
-  await writeFile(join(tmp, 'serve.onnx'), buildRankerServeGraph(spec, layers, model.serveGraphParts(valueWeights)));
+  await writeFile(join(tmp, 'serve.onnx'), buildServingGraph(servingPlan(model, valueWeights)));
   await writeFile(join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
   const old = join(dirname(dir), `.${basename(dir)}.old-${stamp}`);
   let hadOld = true;

@@ -8,9 +8,7 @@
  *   loss = Σ M ⊙ (softplus(z) − Y ⊙ z)                    (BCE with logits; soft labels for the watch ratio)
  *   dz = M ⊙ (σ(z) − Y), then the usual backward through the Gemm/ReLU chain down to dX (sparse rows in JS).
  *
- * Serving (buildRankerServeGraph): raw features and the candidates' embeddings in, the user part of the first layer
- * (u = e_user·W₀ᵤ + b₀) computed once per request and broadcast; normalisation, calibration and the value model run
- * inside the graph too, so JS only gathers embedding rows.
+ * The serving graph (folded weights, id tables inside, user part once per request) is in serving.ts.
  */
 import { GraphBuilder, attr, type ElemType } from '../../training/onnx-writer.js';
 import { candidateDim, layerShapes, type CompiledNormaliser, type DenseLayer, type MultiTaskSpec } from './spec.js';
@@ -67,7 +65,7 @@ export function buildRankerTrainGraph(spec: MultiTaskSpec, withInputGrad: boolea
   return g.toBytes();
 }
 
-/** What the serving graph bakes in besides the layers: the input transform, calibration and the value model. */
+/** What the serving graph bakes in besides the layers (see serving.ts): the input transform, calibration and the value model. */
 export interface ServeGraphParts {
   normaliser: CompiledNormaliser;
   /** Per head: Platt a, b (a = 1, b = 0 for an uncalibrated head). */
@@ -77,50 +75,6 @@ export interface ServeGraphParts {
   invKept: Float32Array;
   /** Per head: the value model's weight. */
   valueWeights: Float32Array;
-}
-
-/**
- * The serving graph with everything but the ids baked in. Inputs: `f` [N, F] raw ranking features (the pipeline's
- * assembled block, unmodified), `e` [N, 3·embDim + 3] item/author/category embeddings and user dots (absent when
- * embDim = 0), `u` [1, out₀] the user's first-layer input. Per request it computes
- *   fₙ = (t(f) − shift) · scale,  a₀ = fₙ·W₀f + e·W₀e + u,  …,  z = logits,
- *   p = σ(a·z + b) (Platt),  p ← p / (p + (1 − p) · invKept)  (negative-sampling correction),
- *   score = p · valueWeights
- * Outputs: `score` [N, 1], `heads` [T, N] (transposed so that each head is a contiguous row), `logits` [N, T].
- */
-export function buildRankerServeGraph(spec: MultiTaskSpec, layers: readonly DenseLayer[], parts: ServeGraphParts): Uint8Array {
-  const g = new GraphBuilder('multitask_ranker_serve');
-  const shapes = layerShapes(spec);
-  const F = spec.featureNames.length;
-  const Dc = candidateDim(spec);
-  const T = spec.tasks.length;
-  const H0 = shapes[0][1];
-  g.input('f', 'float', ['N', F]);
-  if (Dc > F) g.input('e', 'float', ['N', Dc - F]);
-  g.input('u', 'float', [1, H0]);
-  const nm = parts.normaliser;
-  const one = g.constant('float', [], [1]);
-  const logMask = g.constant('bool', [F], Array.from(nm.log));
-  const logged = g.op('Mul', [g.op('Sign', ['f']), g.op('Log', [g.op('Add', [g.op('Abs', ['f']), one])])]);
-  const t = g.op('Where', [logMask, logged, 'f']);
-  const fn = g.op('Mul', [g.op('Sub', [t, g.constant('float', [F], nm.shift)]), g.constant('float', [F], nm.scale)]);
-  const w0 = layers[0].w;
-  let a = g.op('MatMul', [fn, g.constant('float', [F, H0], w0.subarray(0, F * H0))]);
-  if (Dc > F) a = g.op('Add', [a, g.op('MatMul', ['e', g.constant('float', [Dc - F, H0], w0.subarray(F * H0, Dc * H0))])]);
-  a = g.op('Add', [a, 'u'], {}, shapes.length === 1 ? 'logits' : undefined);
-  for (let l = 1; l < shapes.length; l++) {
-    const [i, o] = shapes[l];
-    a = g.op('Gemm', [g.op('Relu', [a]), g.constant('float', [i, o], layers[l].w), g.constant('float', [o], layers[l].b)], {}, l === shapes.length - 1 ? 'logits' : undefined);
-  }
-  const p = g.op('Sigmoid', [g.op('Add', [g.op('Mul', ['logits', g.constant('float', [T], parts.plattA)]), g.constant('float', [T], parts.plattB)])]);
-  const rest = g.op('Mul', [g.op('Sub', [one, p]), g.constant('float', [T], parts.invKept)]);
-  const pc = g.op('Div', [p, g.op('Add', [p, rest])]);
-  g.op('MatMul', [pc, g.constant('float', [T, 1], parts.valueWeights)], {}, 'score');
-  g.op('Transpose', [pc], { perm: attr.ints([1, 0]) }, 'heads');
-  g.output('score', 'float', ['N', 1]);
-  g.output('heads', 'float', [T, 'N']);
-  g.output('logits', 'float', ['N', T]);
-  return g.toBytes();
 }
 
 /** The user part of the first layer: out = e_user · W₀[candidateDim …] + b₀ (e_user may be empty when embDim = 0). */

@@ -1,80 +1,146 @@
 /**
- * Runs a `MultiTaskModel`'s serving graph in onnxruntime-node (one session per model version and value model, built
- * when the model is loaded, released on swap). In: the pipeline's raw feature block f [N, F], the candidates'
- * embedding rows e [N, 3·embDim + 3] and the user input u [1, out₀]. Out: the value-model score per candidate and
- * the calibrated heads as contiguous rows (index-aligned with the candidates, usable as serve-log components as is).
+ * Runs a `MultiTaskModel`'s serving graph (serving.ts) in onnxruntime-node: one session per model version and value
+ * model, built when the model is loaded, released on swap. Per request the caller gives the assembled feature block
+ * as is; the scorer writes each candidate's three table rows (cached per item id), the user's inputs (once), and
+ * returns the value-model score and the calibrated heads (contiguous rows, usable as serve-log components as is).
  */
 import ort from 'onnxruntime-node';
 import { createSession } from '../../training/onnx-writer.js';
-import { buildRankerServeGraph } from './graphs.js';
 import type { MultiTaskModel } from './model.js';
-import { candidateDim, layerShapes } from './spec.js';
+import { buildServingGraph, servingPlan, userInputs, type ServingPlan } from './serving.js';
 
 export interface ScoredBatch {
   /** Σ valueWeight × head, one per candidate. */
   score: Float32Array;
   /** Calibrated heads, T × N row-major: head t of candidate i at t·N + i. */
   heads: Float32Array;
-  /** Raw head logits, N × T. */
-  logits: Float32Array;
+}
+
+/** Bound of the item → table-rows cache (entries); cleared when full. */
+const MAX_CACHED_ITEMS = 1 << 20;
+
+interface CachedRows {
+  author: string | undefined;
+  category: string | undefined;
+  rows: [number, number, number];
 }
 
 export class OnnxScorer {
-  /** Width of a candidate's embedding row (0 when the model has no id embeddings). */
-  readonly embeddingWidth: number;
   readonly featureCount: number;
-  private readonly userWidth: number;
-  private readonly free: Float32Array[] = [];
+  private readonly cache = new Map<string, CachedRows>();
+  private readonly free: BigInt64Array[] = [];
 
   private constructor(
     readonly model: MultiTaskModel,
+    readonly plan: ServingPlan,
     private readonly session: ort.InferenceSession,
   ) {
-    this.featureCount = model.spec.featureNames.length;
-    this.embeddingWidth = candidateDim(model.spec) - this.featureCount;
-    this.userWidth = layerShapes(model.spec)[0][1];
+    this.featureCount = plan.F;
   }
 
   /**
-   * Builds the serving graph (normalisation, layers, calibration, negative-sampling correction when `population`,
-   * and the value model with `valueWeights` by head) and its session (`threads` intra-op threads).
+   * Folds the model for serving (normaliser, Platt calibration, negative-sampling correction when `population`, the
+   * value model with `valueWeights` by head) and builds the session (`threads` intra-op threads).
    */
   static async create(model: MultiTaskModel, valueWeights: Readonly<Record<string, number>>, threads = 1, population = true): Promise<OnnxScorer> {
-    const bytes = buildRankerServeGraph(model.spec, model.parts.layers, model.serveGraphParts(valueWeights, population));
-    return new OnnxScorer(model, await createSession(bytes, threads));
+    const plan = servingPlan(model, valueWeights, population);
+    return new OnnxScorer(model, plan, await createSession(buildServingGraph(plan), threads));
   }
 
-  /** Scores `n` candidates: raw features `f` (n × F), embedding rows `e` (n × embeddingWidth), user input `u`. */
-  async run(f: Float32Array, n: number, e: Float32Array | undefined, u: Float32Array): Promise<ScoredBatch> {
-    const feeds: Record<string, ort.Tensor> = {
-      f: new ort.Tensor('float32', f.subarray(0, n * this.featureCount), [n, this.featureCount]),
-      u: new ort.Tensor('float32', u, [1, this.userWidth]),
-    };
-    if (this.embeddingWidth > 0) {
-      if (!e) throw new TypeError('this model needs embedding rows');
-      feeds.e = new ort.Tensor('float32', e.subarray(0, n * this.embeddingWidth), [n, this.embeddingWidth]);
+  /** Scores the candidates of one user: features `f` (n × F, the pipeline's block), their item ids and attributes. */
+  async score(
+    userId: string,
+    f: Float32Array,
+    itemIds: readonly string[],
+    authorIds: readonly (string | undefined)[],
+    categories: readonly (string | undefined)[],
+  ): Promise<ScoredBatch> {
+    const prepared = this.prepare(userId, f, itemIds, authorIds, categories);
+    try {
+      return await this.runFeeds(prepared.feeds);
+    } finally {
+      prepared.done();
     }
+  }
+
+  /** The per-request inputs of the graph; call `done()` once the run has resolved (returns the row buffer). */
+  prepare(
+    userId: string,
+    f: Float32Array,
+    itemIds: readonly string[],
+    authorIds: readonly (string | undefined)[],
+    categories: readonly (string | undefined)[],
+  ): { feeds: Record<string, ort.Tensor>; done: () => void } {
+    const { plan } = this;
+    const n = itemIds.length;
+    const u = new Float32Array(plan.H0);
+    const feeds: Record<string, ort.Tensor> = { f: new ort.Tensor('float32', f.subarray(0, n * plan.F), [n, plan.F]) };
+    let rows: BigInt64Array | undefined;
+    if (plan.d > 0) {
+      const w0e = new Float32Array(3 * plan.d * plan.H0);
+      userInputs(plan, this.model.userEmbedding(userId), u, w0e);
+      rows = this.acquire(n);
+      this.writeRows(itemIds, authorIds, categories, new Int32Array(rows.buffer, rows.byteOffset, 6 * n));
+      feeds.rows = new ort.Tensor('int64', rows.subarray(0, 3 * n), [n, 3]);
+      feeds.w0e = new ort.Tensor('float32', w0e, [3 * plan.d, plan.H0]);
+    } else {
+      u.set(plan.constU);
+    }
+    feeds.u = new ort.Tensor('float32', u, [1, plan.H0]);
+    return { feeds, done: () => rows && this.release64(rows) };
+  }
+
+  /** One onnxruntime call on prepared feeds (what the benchmark times as the bare call). */
+  async runFeeds(feeds: Record<string, ort.Tensor>): Promise<ScoredBatch> {
     const res = await this.session.run(feeds);
-    return { score: res.score.data as Float32Array, heads: res.heads.data as Float32Array, logits: res.logits.data as Float32Array };
+    return { score: res.score.data as Float32Array, heads: res.heads.data as Float32Array };
   }
 
-  /**
-   * A scratch buffer for `n` embedding rows, reused across requests (allocating one per request feeds the garbage
-   * collector). Give it back with `releaseInput` once `run` has resolved: onnxruntime-node reads its inputs when the
-   * run starts, on a later tick, so a buffer must not be shared by requests in flight.
-   */
-  acquireInput(n: number): Float32Array {
-    const need = Math.max(1, n * this.embeddingWidth);
-    const k = this.free.findIndex((b) => b.length >= need);
-    if (k >= 0) return this.free.splice(k, 1)[0];
-    return new Float32Array(Math.max(need, 1024 * this.embeddingWidth));
-  }
-
-  releaseInput(buf: Float32Array): void {
-    if (this.free.length < 8) this.free.push(buf);
+  /** Each candidate's stacked-table rows (item, author, category) as int64 little-endian low words into `out32`. */
+  writeRows(itemIds: readonly string[], authorIds: readonly (string | undefined)[], categories: readonly (string | undefined)[], out32: Int32Array): void {
+    for (let i = 0; i < itemIds.length; i++) {
+      const r = this.rowsOf(itemIds[i], authorIds[i], categories[i]);
+      const o = 6 * i;
+      out32[o] = r[0];
+      out32[o + 1] = 0;
+      out32[o + 2] = r[1];
+      out32[o + 3] = 0;
+      out32[o + 4] = r[2];
+      out32[o + 5] = 0;
+    }
   }
 
   async release(): Promise<void> {
     await this.session.release();
+  }
+
+  private rowsOf(itemId: string, author: string | undefined, category: string | undefined): [number, number, number] {
+    const hit = this.cache.get(itemId);
+    if (hit && hit.author === author && hit.category === category) return hit.rows;
+    const { plan, model } = this;
+    const zero = plan.tableRows - 1;
+    const at = (r: number, offset: number) => (r < 0 ? zero : offset + r);
+    const rows: [number, number, number] = [
+      at(model.row('item', itemId), 0),
+      at(model.row('author', author), plan.authorOffset),
+      at(model.row('category', category), plan.categoryOffset),
+    ];
+    if (this.cache.size >= MAX_CACHED_ITEMS) this.cache.clear();
+    this.cache.set(itemId, { author, category, rows });
+    return rows;
+  }
+
+  /**
+   * Row buffers are reused across requests (allocation feeds the garbage collector) but never shared by requests in
+   * flight: onnxruntime-node reads its inputs when the run starts, on a later tick.
+   */
+  private acquire(n: number): BigInt64Array {
+    const k = this.free.findIndex((b) => b.length >= 3 * n);
+    if (k >= 0) return this.free.splice(k, 1)[0];
+    return new BigInt64Array(Math.max(3 * n, 3 * 1024));
+  }
+
+  private release64(buf: BigInt64Array): void {
+    if (this.free.length < 8) this.free.push(buf);
   }
 }

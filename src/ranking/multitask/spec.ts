@@ -60,8 +60,8 @@ export interface DenseLayer {
 }
 
 /**
- * Per-feature input transform learned from the training split: x' = (t(x) − mean) / std with t(x) = sign(x)·log1p(|x|)
- * for heavy-tailed features (counters) and t(x) = x otherwise.
+ * Per-feature input transform learned from the training split: x' = (t(x) − mean) / std with t(x) = asinh(x) (a
+ * signed log: ≈ sign(x)·ln(2|x|) for large |x|, ≈ x near 0) for heavy-tailed features (counters), t(x) = x otherwise.
  */
 export interface Normaliser {
   log: boolean[];
@@ -89,7 +89,7 @@ export function normaliseRows(nm: CompiledNormaliser, src: Float32Array, n: numb
     const d0 = dstOffset + i * dstStride;
     for (let f = 0; f < F; f++) {
       let x = src[so + f];
-      if (log[f] === 1) x = x < 0 ? -Math.log1p(-x) : Math.log1p(x);
+      if (log[f] === 1) x = Math.asinh(x);
       dst[d0 + f] = (x - shift[f]) * scale[f];
     }
   }
@@ -108,7 +108,7 @@ export function fitNormaliser(features: Float32Array, F: number, idx: ArrayLike<
     let s2 = 0;
     for (let k = 0; k < idx.length; k++) {
       let x = features[idx[k] * F + f];
-      if (lg) x = x < 0 ? -Math.log1p(-x) : Math.log1p(x);
+      if (lg) x = Math.asinh(x);
       s += x;
       s2 += x * x;
     }

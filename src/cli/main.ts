@@ -5,7 +5,7 @@
  */
 import { FeedloopError } from '../errors.js';
 import { runConfig } from './config.js';
-import { runDemoCommand } from './demo.js';
+import { DEMO_HELP, runDemoCommand } from './demo.js';
 import { runEval } from './eval.js';
 import { runImport } from './import.js';
 import { runReplay } from './replay.js';
@@ -17,6 +17,8 @@ const USAGE = `usage: feedloop <command> [options]
 commands:
   demo    [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
                                                     engine + synthetic world + simulated users, live stats (npm start)
+  demo    --compare-rankers [--collect-seconds N] [--seconds N] [--epochs N]
+                                                    collect on the heuristic ranker, train, then learned vs heuristic
   serve   [--port N] [--data DIR] [--config FILE]   run the engine (HTTP API on the embedded backends)
   replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
   import  --dataset NAME [--datasets DIR] [--data DIR]
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(USAGE);
+    console.log(cmd === 'demo' ? DEMO_HELP : USAGE);
     return;
   }
   await run(rest);

@@ -3,13 +3,19 @@ import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { EventSchema } from '../../src/domain/schemas.js';
-import { formatLiveLine, runDemo } from '../../src/demo/demo.js';
+import { formatLiveLine, runDemo, setupDemo } from '../../src/demo/demo.js';
 import { mulberry32 } from '../../src/util/prng.js';
 import { armFor, runSimulation } from '../../src/demo/simulator.js';
 import { createWorld } from '../../src/demo/world.js';
 
 const ajv = new Ajv({ strict: false });
 const validateEvent = ajv.compile(EventSchema);
+/** A signal aborted after `ms` (a plain timer: nothing to garbage-collect early). */
+function abortAfter(ms: number): AbortSignal {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), ms);
+  return ac.signal;
+}
 /** Not a type guard, so the event stays `any` after the check. */
 const validEvent = (x: unknown): boolean => validateEvent(x);
 
@@ -203,6 +209,47 @@ void describe('demo', () => {
       assert.ok(result.stats.arms.home.watched > 0 && result.stats.arms.trending.watched > 0);
       assert.ok(lines.some((l) => /^t=\d+s \| .* \| watch ratio home [\d.]+ vs trending [\d.]+ \|/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /home vs trending: watch ratio/.test(l)));
+    } finally {
+      await fake.app.close();
+    }
+  });
+
+  void it('uploads the world once and runs phases one after another, each with its own arms and fresh stats', async () => {
+    const world = createWorld({ seed: 6, items: 300, authors: 20, categories: 5, users: 120, uploadCapacity: 50 });
+    const fake = new FakeFeedServer(0);
+    await fake.start();
+    const lines: string[] = [];
+    try {
+      const demo = await setupDemo({ baseUrl: fake.url, world, signal: new AbortController().signal, concurrency: 2, warmupPerUser: 2, uploadIntervalMs: 100, log: (l) => lines.push(l) });
+      assert.equal(fake.users.length, 120);
+      assert.ok(demo.warmupEvents >= 120);
+      const first = await demo.runPhase({ name: 'collect', arms: { 'home-heuristic': 1 }, signal: abortAfter(600) });
+      const feedsAfterFirst = fake.feeds.length;
+      const itemsAfterFirst = world.itemCount;
+      await new Promise((r) => setTimeout(r, 300)); // the world stands still between phases
+      assert.equal(world.itemCount, itemsAfterFirst);
+      const second = await demo.runPhase({ name: 'compare', arms: { home: 0.5, 'home-heuristic': 0.5 }, signal: abortAfter(600) });
+
+      assert.equal(fake.users.length, 120, 'users uploaded once');
+      assert.equal(fake.uploadedItems.length, 300 + first.uploads + second.uploads, 'the initial items uploaded once');
+      assert.deepEqual(Object.keys(first.stats.arms), ['home-heuristic']);
+      assert.deepEqual(Object.keys(second.stats.arms), ['home', 'home-heuristic']);
+      assert.ok(first.stats.total.requests > 0 && second.stats.total.requests > 0);
+      assert.equal(first.stats.total.requests + first.stats.total.errors, feedsAfterFirst);
+      assert.equal(second.stats.total.requests + second.stats.total.errors, fake.feeds.length - feedsAfterFirst, 'phase 2 counts its own requests only');
+      assert.ok(fake.feeds.slice(0, feedsAfterFirst).every((f) => f.query.variant === 'home-heuristic'));
+      const variants = new Set(fake.feeds.slice(feedsAfterFirst).map((f) => f.query.variant));
+      assert.deepEqual([...variants].sort(), ['home', 'home-heuristic']);
+      const sessions = (from: number, to: number) => new Set(fake.feeds.slice(from, to).map((f) => f.query.session_id));
+      const overlap = [...sessions(0, feedsAfterFirst)].filter((id) => sessions(feedsAfterFirst, fake.feeds.length).has(id));
+      assert.deepEqual(overlap, [], 'phases use distinct session ids');
+      assert.ok(lines.some((l) => l.startsWith('demo: collect: simulating')) && lines.some((l) => l.startsWith('demo: compare: simulating')));
+      for (const phase of [first, second]) {
+        const t = phase.stats.total;
+        assert.ok(t.completes <= t.watched);
+        assert.ok(t.completionRate >= 0 && t.completionRate <= 1);
+        assert.ok(t.watchRatioSd > 0 && t.watchRatioSd < 0.5);
+      }
     } finally {
       await fake.app.close();
     }

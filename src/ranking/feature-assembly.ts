@@ -46,7 +46,8 @@ export function assembleFeatures(ctx: FeedContext, candidates: readonly Candidat
   const ageCol = ITEM_SERVING_FEATURES.indexOf('age_hours');
   for (let i = 0; i < n; i++) {
     const o = i * F;
-    features.set(item.subarray(i * I, i * I + I), o);
+    const io = i * I;
+    for (let j = 0; j < I; j++) features[o + j] = item[io + j];
     const c = candidates[i];
     const cat = attrs.categories[i];
     const author = attrs.authorIds[i];
@@ -56,7 +57,9 @@ export function assembleFeatures(ctx: FeedContext, candidates: readonly Candidat
     features[k++] = author !== undefined && followed.has(author) ? 1 : 0;
     features[k++] = attrs.known[i] ? Math.exp(-item[i * I + ageCol] / 24) : 0;
     features[k++] = c.sources.length;
-    features[k++] = Math.log1p(c.sources.find((s) => s.name === 'covisitation')?.score ?? 0);
+    let covis = 0;
+    for (const s of c.sources) if (s.name === 'covisitation') covis = s.score;
+    features[k++] = Math.log1p(covis);
     features[k++] = likeRate;
     features[k++] = sessionItems;
   }

@@ -19,15 +19,14 @@ export interface ScoredBatch {
 /** Bound of the item → table-rows cache (entries); cleared when full. */
 const MAX_CACHED_ITEMS = 1 << 20;
 
-interface CachedRows {
-  author: string | undefined;
-  category: string | undefined;
-  rows: [number, number, number];
-}
 
 export class OnnxScorer {
   readonly featureCount: number;
-  private readonly cache = new Map<string, CachedRows>();
+  /** item id → slot in `rowSlab` (3 rows per slot) and in the attribute arrays the rows were computed from. */
+  private readonly cache = new Map<string, number>();
+  private rowSlab = new Int32Array(3 * 1024);
+  private slotAuthor: (string | undefined)[] = [];
+  private slotCategory: (string | undefined)[] = [];
   private readonly free: BigInt64Array[] = [];
 
   private constructor(
@@ -99,14 +98,14 @@ export class OnnxScorer {
   /** Each candidate's stacked-table rows (item, author, category) as int64 little-endian low words into `out32`. */
   writeRows(itemIds: readonly string[], authorIds: readonly (string | undefined)[], categories: readonly (string | undefined)[], out32: Int32Array): void {
     for (let i = 0; i < itemIds.length; i++) {
-      const r = this.rowsOf(itemIds[i], authorIds[i], categories[i]);
+      let s = this.cache.get(itemIds[i]);
+      if (s === undefined || this.slotAuthor[s] !== authorIds[i] || this.slotCategory[s] !== categories[i]) s = this.fill(itemIds[i], authorIds[i], categories[i], s);
       const o = 6 * i;
-      out32[o] = r[0];
-      out32[o + 1] = 0;
-      out32[o + 2] = r[1];
-      out32[o + 3] = 0;
-      out32[o + 4] = r[2];
-      out32[o + 5] = 0;
+      const r = 3 * s;
+      out32[o] = this.rowSlab[r];
+      out32[o + 2] = this.rowSlab[r + 1];
+      out32[o + 4] = this.rowSlab[r + 2];
+      out32[o + 1] = out32[o + 3] = out32[o + 5] = 0;
     }
   }
 
@@ -114,20 +113,31 @@ export class OnnxScorer {
     await this.session.release();
   }
 
-  private rowsOf(itemId: string, author: string | undefined, category: string | undefined): [number, number, number] {
-    const hit = this.cache.get(itemId);
-    if (hit && hit.author === author && hit.category === category) return hit.rows;
+  /** Computes an item's rows into its cache slot (a new one unless `slot` is given). */
+  private fill(itemId: string, author: string | undefined, category: string | undefined, slot: number | undefined): number {
     const { plan, model } = this;
+    if (slot === undefined) {
+      if (this.cache.size >= MAX_CACHED_ITEMS) {
+        this.cache.clear();
+        this.slotAuthor = [];
+        this.slotCategory = [];
+      }
+      slot = this.cache.size;
+      this.cache.set(itemId, slot);
+      if (3 * slot + 3 > this.rowSlab.length) {
+        const next = new Int32Array(this.rowSlab.length * 2);
+        next.set(this.rowSlab);
+        this.rowSlab = next;
+      }
+    }
     const zero = plan.tableRows - 1;
     const at = (r: number, offset: number) => (r < 0 ? zero : offset + r);
-    const rows: [number, number, number] = [
-      at(model.row('item', itemId), 0),
-      at(model.row('author', author), plan.authorOffset),
-      at(model.row('category', category), plan.categoryOffset),
-    ];
-    if (this.cache.size >= MAX_CACHED_ITEMS) this.cache.clear();
-    this.cache.set(itemId, { author, category, rows });
-    return rows;
+    this.rowSlab[3 * slot] = at(model.row('item', itemId), 0);
+    this.rowSlab[3 * slot + 1] = at(model.row('author', author), plan.authorOffset);
+    this.rowSlab[3 * slot + 2] = at(model.row('category', category), plan.categoryOffset);
+    this.slotAuthor[slot] = author;
+    this.slotCategory[slot] = category;
+    return slot;
   }
 
   /**

@@ -19,6 +19,8 @@ export interface FeedContext {
   config: FeedloopConfig['feed'];
   /** Hash of the effective configuration, logged with every request. */
   configVersion: string;
+  /** An item's vector in the retrieval model's space (for diversity), when a model is loaded and the item indexed. */
+  itemVector?: (itemId: string) => Float32Array | undefined;
 }
 
 /** A candidate after merging: every source that proposed it, with that source's score. */

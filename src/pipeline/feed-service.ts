@@ -32,7 +32,7 @@ export class FeedService {
     private readonly config: FeedloopConfig,
     sideEffects: SideEffect[],
     private readonly metrics?: Metrics,
-    retrieval?: RetrievalService,
+    private readonly retrieval?: RetrievalService,
     ranking?: RankingModelService,
   ) {
     this.pipelines = feedPipelines({
@@ -57,6 +57,7 @@ export class FeedService {
       store: this.store,
       config: this.config.feed,
       configVersion: this.configVersion,
+      itemVector: this.retrieval ? (id) => this.retrieval!.itemVector(id) : undefined,
     };
     const m = this.metrics;
     const run = await runPipeline(spec, ctx, q.debug, {

@@ -7,7 +7,7 @@ import type { FeedDebug, FeedResponse, ServeRecord } from '../domain/feed.js';
 import type { ItemBatch } from '../features/feature-store.js';
 import { assembleFeatures } from '../ranking/feature-assembly.js';
 import type { RankingBatch, RankResult } from '../ranking/ranker.js';
-import type { SlateItem } from '../reranking/reranker.js';
+import type { SlateItem, SlateItemInfo } from '../reranking/reranker.js';
 import type { Candidate, FeedContext } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
 
@@ -113,10 +113,15 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   lap('ranking');
 
   // 4. re-rankers
-  const authorByItem = new Map(candidates.map((c, i) => [c.itemId, attrs.authorIds[i]]));
+  const infoByItem = new Map<string, SlateItemInfo>(
+    candidates.map((c, i) => [
+      c.itemId,
+      { authorId: attrs.authorIds[i], category: attrs.categories[i], createdAtMs: attrs.known[i] ? attrs.createdAtMs[i] : Number.NaN, vector: () => ctx.itemVector?.(c.itemId) },
+    ]),
+  );
   for (const r of spec.rerankers) {
     try {
-      slate = r.rerank(ctx, slate, ctx.request.limit, (id) => authorByItem.get(id));
+      slate = r.rerank(ctx, slate, ctx.request.limit, (id) => infoByItem.get(id)!);
     } catch {
       degrade(`reranker:${r.name}`);
     }

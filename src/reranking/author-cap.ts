@@ -6,7 +6,8 @@ import type { ReRanker, SlateItem } from './reranker.js';
 
 export const authorCapReRanker: ReRanker = {
   name: 'author-cap',
-  rerank(ctx, slate, limit, authorOf) {
+  rerank(ctx, slate, limit, info) {
+    const authorOf = (id: string) => info(id).authorId;
     const { maxPerAuthor, authorWindow } = ctx.config;
     const out: SlateItem[] = [];
     const pending = [...slate];

@@ -12,7 +12,18 @@ export interface SlateItem extends ScoredCandidate {
   propensity: number;
 }
 
+/** What a re-ranker may know about a slate item besides its score and sources. */
+export interface SlateItemInfo {
+  authorId: string | undefined;
+  category: string | undefined;
+  /** Upload time, ms (NaN when unknown). */
+  createdAtMs: number;
+  /** The item's vector in the retrieval model's space (normalised), when a model is loaded and the item indexed. */
+  vector(): Float32Array | undefined;
+}
+
 export interface ReRanker {
   readonly name: string;
-  rerank(ctx: FeedContext, slate: readonly SlateItem[], limit: number, authorOf: (itemId: string) => string | undefined): SlateItem[];
+  /** `info(itemId)` is defined for every item of `slate`. */
+  rerank(ctx: FeedContext, slate: readonly SlateItem[], limit: number, info: (itemId: string) => SlateItemInfo): SlateItem[];
 }

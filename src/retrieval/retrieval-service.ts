@@ -72,6 +72,11 @@ export class RetrievalService {
     return ids.map((itemId, i) => ({ itemId, score: scores[i] }));
   }
 
+  /** The item's vector in the item-tower space (a copy), or undefined without a model or for an item not indexed. */
+  itemVector(itemId: string): Float32Array | undefined {
+    return this.current?.index.vector(itemId);
+  }
+
   /** Items nearest to `itemId` in the item-tower space (the item itself excluded); undefined without a model. */
   similar(itemId: string, k: number): ScoredItem[] | undefined {
     const cur = this.current;

@@ -85,7 +85,7 @@ export const DEFAULT_CONFIG = {
     /** Largest slate; larger requests are capped (and say so). */
     maxLimit: 100,
     /** Candidates each source may contribute, by source name. */
-    quotas: { 'two-tower': 300, trending: 200, fresh: 100, covisitation: 200, 'followed-authors': 100, 'top-categories': 200 } as Record<string, number>,
+    quotas: { 'two-tower': 300, trending: 200, fresh: 100, covisitation: 200, 'followed-authors': 100, 'top-categories': 200, 'local-trending': 100 } as Record<string, number>,
     /** The fresh source proposes uploads younger than this, ms. */
     freshMaxAgeMs: 48 * 3600 * 1000,
     /** Recent positives used as co-visitation seeds. */
@@ -106,8 +106,32 @@ export const DEFAULT_CONFIG = {
     maxPerAuthor: 2,
     /** …within any this many consecutive slots. */
     authorWindow: 10,
+    /** At most this many items of one category… */
+    maxPerCategory: 4,
+    /** …within any this many consecutive slots. */
+    categoryWindow: 10,
+    /** Diversity (MMR): slot value = (1 − w)·relevance − w·max similarity to the items already placed; 0 = off. */
+    diversityWeight: 0.15,
+    /** Freshness boost: items younger than `freshnessHorizonMs` gain up to this share of the slate's score range… */
+    freshnessBoost: 0.1,
+    /** …decaying linearly to zero at this age, ms. */
+    freshnessHorizonMs: 48 * 3600 * 1000,
+    /** Feedback fatigue: an author the user skipped at least this many times (decayed, 7-day window)… */
+    fatigueSkips: 3,
+    /** …has its items' scores lowered by this share of the slate's score range per skip beyond it (capped at 1). */
+    fatiguePenalty: 0.1,
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
+  },
+  exploration: {
+    /** Share of the slate's slots given to exploration (0 = off). */
+    share: 0.1,
+    /** `thompson` (Beta posteriors of like-or-complete per impression from the real-time counters) or `epsilon-greedy`. */
+    policy: 'thompson' as 'thompson' | 'epsilon-greedy',
+    /** Candidates with fewer impressions than this (all-time) form the exploration pool. */
+    maxImpressions: 200,
+    /** Draws used to compute a Thompson-sampled item's propensity (Monte Carlo). */
+    propensityDraws: 200,
   },
   retrieval: {
     /** Load `<data>/models/retrieval/CURRENT` at start and serve the two-tower source. */

@@ -6,6 +6,13 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 
+/** One injected fault (see src/pipeline/faults.ts): delay and/or fail the named component. */
+export interface FaultSpec {
+  component: string;
+  delayMs?: number;
+  fail?: boolean;
+}
+
 export const DEFAULT_CONFIG = {
   server: {
     /** TCP port of the HTTP API. */
@@ -123,6 +130,18 @@ export const DEFAULT_CONFIG = {
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
   },
+  latency: {
+    /** Candidate sources must answer within this, ms; a late source is dropped (ledger: 3 ms for candidates). */
+    sourcesMs: 3,
+    /** The ranker must answer within this, ms; else the fallback ranker orders the slate (ledger: 4 ms for ranking). */
+    rankingMs: 4,
+    /** Refresh period of the precomputed popular list (the last-resort slate), ms. */
+    popularRefreshMs: 10_000,
+    /** Items in the popular list. */
+    popularSize: 500,
+  },
+  /** Fault injection for tests and drills: `[{ "component": "ranker:learned", "delayMs": 50 }, { "component": "feature-store", "fail": true }]`. */
+  faults: [] as FaultSpec[],
   exploration: {
     /** Share of the slate's slots given to exploration (0 = off). */
     share: 0.1,
@@ -193,17 +212,20 @@ export function loadConfig(opts: { path?: string | null; env?: NodeJS.ProcessEnv
     } catch (e) {
       throw new ConfigError(`cannot parse ${path}: ${(e as Error).message}`);
     } 
-    merge(cfg, parsed, '');
+    merge(tree(cfg), parsed, '');
   } else if (opts.path) {
     throw new ConfigError(`config file ${opts.path} not found`, 'config');
   }
-  applyEnv(cfg, env, 'FEEDLOOP');
-  if (opts.overrides) merge(cfg, opts.overrides, '');
+  applyEnv(tree(cfg), env, 'FEEDLOOP');
+  if (opts.overrides) merge(tree(cfg), opts.overrides, '');
   validate(cfg);
   return cfg;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+/** The config as a JSON tree (`faults` holds plain objects). */
+const tree = (cfg: FeedloopConfig) => cfg as unknown as Record<string, Json>;
 
 function merge(target: Record<string, Json>, src: unknown, path: string): void {
   if (typeof src !== 'object' || src === null || Array.isArray(src)) throw new ConfigError(`${path || 'config'} must be an object`, path);
@@ -241,11 +263,23 @@ function applyEnv(target: Record<string, Json>, env: NodeJS.ProcessEnv, prefix: 
 }
 
 function validate(cfg: FeedloopConfig): void {
+  for (const key of ['sourcesMs', 'rankingMs'] as const) {
+    if (!(cfg.latency[key] > 0)) throw new ConfigError(`latency.${key} must be a positive number of ms, got ${cfg.latency[key]}`, `latency.${key}`);
+  }
+  cfg.faults.forEach((f, k) => {
+    const field = `faults[${k}]`;
+    if (typeof f !== 'object' || f === null || typeof f.component !== 'string' || !f.component) throw new ConfigError(`${field}.component must be a component name`, `${field}.component`);
+    for (const key of Object.keys(f)) if (!['component', 'delayMs', 'fail'].includes(key)) throw new ConfigError(`unknown config key ${field}.${key}`, `${field}.${key}`);
+    if (f.delayMs !== undefined && !(typeof f.delayMs === 'number' && f.delayMs >= 0)) throw new ConfigError(`${field}.delayMs must be ≥ 0`, `${field}.delayMs`);
+    if (f.fail !== undefined && typeof f.fail !== 'boolean') throw new ConfigError(`${field}.fail must be a boolean`, `${field}.fail`);
+  });
   const positiveInts: [string, number][] = [
     ['server.port', cfg.server.port],
     ['log.partitions', cfg.log.partitions],
     ['ranking.labelWindowMs', cfg.ranking.labelWindowMs],
     ['ranking.threads', cfg.ranking.threads],
+    ['latency.popularRefreshMs', cfg.latency.popularRefreshMs],
+    ['latency.popularSize', cfg.latency.popularSize],
     ['log.segmentMaxBytes', cfg.log.segmentMaxBytes],
     ['ingest.maxEventsPerRequest', cfg.ingest.maxEventsPerRequest],
     ['ingest.dedupCapacity', cfg.ingest.dedupCapacity],

@@ -20,6 +20,12 @@ export interface FeedResponse {
   items: FeedItem[];
   /** Corrections made to the request (e.g. a capped limit). */
   notices?: string[];
+  /**
+   * Fallbacks that served this request, when any fired: `fallback-ranker` (the ranker failed or missed its deadline),
+   * `feature-store` (the store failed: served from the fallback lists), `trending+fresh` / `popular-list` (a short
+   * slate was topped up). Components dropped or replaced are listed in `debug.degraded`.
+   */
+  fallbacks?: string[];
   /** Present with `debug=1`: per-stage timings (ms), candidate counts, degraded stages. */
   debug?: FeedDebug;
 }

@@ -59,6 +59,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     feedCandidates: new Counter({ name: 'feedloop_feed_candidates_total', help: 'Candidates proposed, by source.', labelNames: ['source'], registers: r }),
     feedRemoved: new Counter({ name: 'feedloop_feed_filtered_total', help: 'Candidates removed, by filter and reason.', labelNames: ['filter', 'reason'], registers: r }),
+    feedFallback: new Counter({
+      name: 'feedloop_feed_fallback_total',
+      help: 'Requests served with a fallback: fallback-ranker, feature-store, trending+fresh, popular-list.',
+      labelNames: ['fallback'],
+      registers: r,
+    }),
     feedDegraded: new Counter({
       name: 'feedloop_feed_degraded_total',
       help: 'Components that failed during a request and were dropped or replaced by their fallback.',

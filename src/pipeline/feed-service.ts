@@ -12,6 +12,8 @@ import { runPipeline, type PipelineRun } from './run-pipeline.js';
 import type { SideEffect } from './side-effect.js';
 import type { RetrievalService } from '../retrieval/retrieval-service.js';
 import { twoTowerSource } from '../retrieval/two-tower-source.js';
+import { withFaults, withStoreFault } from './faults.js';
+import { PopularList } from './popular-list.js';
 import { learnedRanker } from '../ranking/learned-ranker.js';
 import type { RankingModelService } from '../ranking/ranking-model-service.js';
 
@@ -27,20 +29,29 @@ export interface FeedQuery {
 export class FeedService {
   readonly pipelines: Record<string, PipelineSpec>;
   readonly configVersion: string;
+  /** The last-resort list, refreshed in the background. */
+  readonly popular: PopularList;
+  /** The store as the pipeline sees it (with an injected `feature-store` fault, if configured). */
+  private readonly servingStore: FeatureStore;
   constructor(
-    private readonly store: FeatureStore,
+    store: FeatureStore,
     private readonly config: FeedloopConfig,
     sideEffects: SideEffect[],
     private readonly metrics?: Metrics,
     private readonly retrieval?: RetrievalService,
     ranking?: RankingModelService,
   ) {
-    this.pipelines = feedPipelines({
+    const pipelines = feedPipelines({
       heuristicWeights: config.ranking.heuristicWeights,
       sideEffects,
       learnedSources: retrieval ? [twoTowerSource(retrieval)] : [],
       learnedRanker: ranking ? (heuristic) => learnedRanker(ranking, heuristic) : undefined,
     });
+    this.pipelines = Object.fromEntries(Object.entries(pipelines).map(([k, spec]) => [k, withFaults(spec, config.faults)]));
+    this.servingStore = withStoreFault(store, config.faults);
+    // precomputed from the real store: an injected store fault models request-time unavailability
+    this.popular = new PopularList(store, config.latency.popularSize);
+    this.popular.start(config.latency.popularRefreshMs);
     this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
   }
 
@@ -54,7 +65,7 @@ export class FeedService {
     const nowMs = q.nowMs ?? Date.now();
     const ctx: FeedContext = {
       request: { requestId: randomUUID(), userId: q.userId, sessionId: q.sessionId, limit: q.limit, nowMs, variant: spec.name },
-      store: this.store,
+      store: this.servingStore,
       config: this.config.feed,
       configVersion: this.configVersion,
       itemVector: this.retrieval ? (id) => this.retrieval!.itemVector(id) : undefined,
@@ -65,7 +76,12 @@ export class FeedService {
       candidates: (source, n) => m?.feedCandidates.inc({ source }, n),
       removed: (filter, reason, n) => m?.feedRemoved.inc({ filter, reason }, n),
       degraded: (component) => m?.feedDegraded.inc({ component }),
-    });
+      fallback: (name) => m?.feedFallback.inc({ fallback: name }),
+    }, { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular });
     return run;
+  }
+
+  close(): void {
+    this.popular.stop();
   }
 }

@@ -1,21 +1,45 @@
 /**
- * Runs one feed request through a PipelineSpec, timing every stage. Failure policy: a source that throws is
- * dropped (fails open); a ranker that throws is replaced by the fallback ranker; a re-ranker that throws is skipped;
- * side effects run after the response and never fail it. Every degradation is named in `debug.degraded`.
+ * Runs one feed request through a PipelineSpec inside the latency ledger, timing every stage.
+ *
+ * Failure and deadline policy (every fallback is named in the response's `fallbacks`, in `debug.degraded` and in
+ * metrics):
+ * - the user's features fail → the request continues as a cold start (`feature-store:user`);
+ * - a source throws or misses `latency.sourcesMs` → dropped (`source:<name>` / `source:<name>:deadline`);
+ * - the store fails while filtering or assembling features → the request is served from the fallback lists
+ *   (`feature-store`);
+ * - the ranker throws or misses `latency.rankingMs` → the fallback ranker orders the slate (`ranker:<name>` /
+ *   `ranker:<name>:deadline`, fallback `fallback-ranker`);
+ * - a re-ranker throws → skipped; side effects run after the response and never fail it;
+ * - a slate shorter than the limit is topped up from trending + fresh (passing the filters), and when the store
+ *   cannot answer, from the precomputed popular list (`trending+fresh`, `popular-list`): a feed is never empty while
+ *   anything is popular.
  */
 import type { FeedDebug, FeedResponse, ServeRecord } from '../domain/feed.js';
 import type { ItemBatch } from '../features/feature-store.js';
 import { assembleFeatures } from '../ranking/feature-assembly.js';
 import type { RankingBatch, RankResult } from '../ranking/ranker.js';
 import type { SlateItem, SlateItemInfo } from '../reranking/reranker.js';
+import { withDeadline } from './deadline.js';
 import type { Candidate, FeedContext } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
+import type { PopularList } from './popular-list.js';
+import { pickAttrs, round, roundAll, serveRecord } from './serve-record.js';
 
 export interface PipelineObserver {
   stage?(stage: string, ms: number): void;
   candidates?(source: string, n: number): void;
   removed?(filter: string, reason: string, n: number): void;
   degraded?(component: string): void;
+  fallback?(name: string): void;
+}
+
+export interface RunOptions {
+  /** Deadline of the candidate sources, ms. */
+  sourcesMs?: number;
+  /** Deadline of the ranker, ms. */
+  rankingMs?: number;
+  /** The last-resort list when the store cannot answer. */
+  popular?: PopularList;
 }
 
 export interface PipelineRun {
@@ -24,9 +48,12 @@ export interface PipelineRun {
   finish(): void;
 }
 
-export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: boolean, obs: PipelineObserver = {}): Promise<PipelineRun> {
+const EMPTY_ATTRS: ItemBatch = { known: new Uint8Array(0), deleted: new Uint8Array(0), authorIds: [], categories: [], createdAtMs: new Float64Array(0) };
+
+export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: boolean, obs: PipelineObserver = {}, opts: RunOptions = {}): Promise<PipelineRun> {
   const timings: Record<string, number> = {};
   const degraded: string[] = [];
+  const fallbacks: string[] = [];
   const t0 = performance.now();
   let mark = t0;
   const lap = (stage: string) => {
@@ -39,21 +66,31 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     degraded.push(component);
     obs.degraded?.(component);
   };
+  const fallback = (name: string) => {
+    if (fallbacks.includes(name)) return;
+    fallbacks.push(name);
+    obs.fallback?.(name);
+  };
+  const limit = ctx.request.limit;
 
   // 0. the user's real-time features (undefined: cold start)
-  ctx.user = ctx.store.describe('user', ctx.request.userId, ctx.request.nowMs);
+  try {
+    ctx.user = ctx.store.describe('user', ctx.request.userId, ctx.request.nowMs);
+  } catch {
+    degrade('feature-store:user');
+  }
   lap('user');
 
-  // 1. sources, concurrently; merged with de-duplication that keeps every proposing source
+  // 1. sources, concurrently, each within the sources deadline; merged keeping every proposing source
   const bySource: Record<string, number> = {};
+  const sourcesMs = opts.sourcesMs ?? Number.POSITIVE_INFINITY;
   const results = await Promise.all(
     spec.sources.map(async (src) => {
-      try {
-        return { src, items: await src.fetch(ctx, ctx.config.quotas[src.name] ?? 100) };
-      } catch {
-        degrade(`source:${src.name}`);
-        return { src, items: [] };
-      }
+      const quota = ctx.config.quotas[src.name] ?? 100;
+      const out = Number.isFinite(sourcesMs) ? await withDeadline(sourcesMs, (signal) => src.fetch(ctx, quota, signal)) : await settle(() => src.fetch(ctx, quota));
+      if (out.ok) return { src, items: out.value };
+      degrade(out.reason === 'timeout' ? `source:${src.name}:deadline` : `source:${src.name}`);
+      return { src, items: [] };
     }),
   );
   const merged = new Map<string, Candidate>();
@@ -69,50 +106,66 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   let candidates = [...merged.values()];
   lap('sources');
 
-  // 2. filters
-  let attrs = ctx.store.itemBatch(candidates.map((c) => c.itemId));
+  // 2. filters and 3. features: both read the store; if it fails, the request is served from the fallback lists
   const removed: ServeRecord['removed'] = [];
   const removedByReason: Record<string, number> = {};
-  for (const f of spec.filters) {
-    const verdicts = f.apply(ctx, candidates, attrs);
-    const keep: number[] = [];
-    const counts: Record<string, number> = {};
-    verdicts.forEach((reason, i) => {
-      if (reason === undefined) keep.push(i);
-      else {
-        removed.push({ item_id: candidates[i].itemId, filter: f.name, reason });
-        counts[reason] = (counts[reason] ?? 0) + 1;
-      }
-    });
-    for (const [reason, n] of Object.entries(counts)) {
-      removedByReason[reason] = (removedByReason[reason] ?? 0) + n;
-      obs.removed?.(f.name, reason, n);
-    }
-    if (keep.length !== candidates.length) {
-      candidates = keep.map((i) => candidates[i]);
-      attrs = pick(attrs, keep);
-    }
-  }
-  lap('filters');
-
-  // 3. features and ranking
-  const batch = assembleFeatures(ctx, candidates, attrs);
-  lap('features');
-  let ranker = spec.ranker;
-  let ranked: RankResult;
+  let attrs = EMPTY_ATTRS;
+  let batch: RankingBatch;
+  let storeOk = true;
   try {
-    ranked = await spec.ranker.rank(ctx, batch);
-    if (ranked.scores.length !== candidates.length) throw new Error(`ranker ${spec.ranker.name} returned ${ranked.scores.length} scores for ${candidates.length}`);
+    attrs = ctx.store.itemBatch(candidates.map((c) => c.itemId));
+    for (const f of spec.filters) {
+      const verdicts = f.apply(ctx, candidates, attrs);
+      const keep: number[] = [];
+      const counts: Record<string, number> = {};
+      verdicts.forEach((reason, i) => {
+        if (reason === undefined) keep.push(i);
+        else {
+          removed.push({ item_id: candidates[i].itemId, filter: f.name, reason });
+          counts[reason] = (counts[reason] ?? 0) + 1;
+        }
+      });
+      for (const [reason, n] of Object.entries(counts)) {
+        removedByReason[reason] = (removedByReason[reason] ?? 0) + n;
+        obs.removed?.(f.name, reason, n);
+      }
+      if (keep.length !== candidates.length) {
+        candidates = keep.map((i) => candidates[i]);
+        attrs = pickAttrs(attrs, keep);
+      }
+    }
+    lap('filters');
+    batch = assembleFeatures(ctx, candidates, attrs);
   } catch {
-    degrade(`ranker:${spec.ranker.name}`);
-    ranker = spec.fallbackRanker;
-    ranked = await spec.fallbackRanker.rank(ctx, batch);
+    storeOk = false;
+    degrade('feature-store');
+    fallback('feature-store');
+    lap('filters');
+    candidates = [];
+    attrs = EMPTY_ATTRS;
+    batch = { candidates, featureNames: [], features: new Float32Array(0), attrs };
+  }
+  lap('features');
+
+  // 4. ranking within the ranking deadline, else the fallback ranker
+  let ranker = spec.ranker;
+  let ranked: RankResult = { scores: new Float32Array(0) };
+  if (candidates.length > 0) {
+    const rankingMs = opts.rankingMs ?? Number.POSITIVE_INFINITY;
+    const out = Number.isFinite(rankingMs) ? await withDeadline(rankingMs, (signal) => spec.ranker.rank(ctx, batch, signal)) : await settle(() => spec.ranker.rank(ctx, batch));
+    if (out.ok && out.value.scores.length === candidates.length) ranked = out.value;
+    else {
+      degrade(out.ok || out.reason === 'error' ? `ranker:${spec.ranker.name}` : `ranker:${spec.ranker.name}:deadline`);
+      fallback('fallback-ranker');
+      ranker = spec.fallbackRanker;
+      ranked = await spec.fallbackRanker.rank(ctx, batch);
+    }
   }
   const order = Array.from(candidates.keys()).sort((a, b) => ranked.scores[b] - ranked.scores[a]);
   let slate: SlateItem[] = order.map((i) => ({ ...candidates[i], score: ranked.scores[i], propensity: 1 }));
   lap('ranking');
 
-  // 4. re-rankers
+  // 5. re-rankers
   const infoByItem = new Map<string, SlateItemInfo>(
     candidates.map((c, i) => [
       c.itemId,
@@ -121,12 +174,15 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   );
   for (const r of spec.rerankers) {
     try {
-      slate = r.rerank(ctx, slate, ctx.request.limit, (id) => infoByItem.get(id)!);
+      slate = r.rerank(ctx, slate, limit, (id) => infoByItem.get(id)!);
     } catch {
       degrade(`reranker:${r.name}`);
     }
   }
-  slate = slate.slice(0, ctx.request.limit);
+  slate = slate.slice(0, limit);
+
+  // 6. a short slate is topped up: trending + fresh through the filters, else the popular list
+  if (slate.length < limit) slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback);
   lap('reranking');
   timings.total = performance.now() - t0;
   obs.stage?.('total', timings.total);
@@ -136,16 +192,18 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     variant: spec.name,
     items: slate.map((s, position) => ({ item_id: s.itemId, score: round(s.score), sources: s.sources.map((x) => x.name), position })),
   };
+  if (fallbacks.length) response.fallbacks = [...fallbacks];
   if (debug) {
     const dbg: FeedDebug = { timings_ms: roundAll(timings), candidates_by_source: bySource, removed_by_reason: removedByReason, degraded };
     dbg.ranker = { name: ranker.name, version: ranker.version };
     const index = new Map(candidates.map((c, i) => [c.itemId, i]));
     dbg.item_scores = Object.fromEntries(
-      slate.map((s) => {
-        const i = index.get(s.itemId)!;
+      slate.flatMap((s) => {
+        const i = index.get(s.itemId);
+        if (i === undefined) return [];
         const parts: Record<string, number> = { ranker_score: round(ranked.scores[i]) };
         for (const [name, values] of Object.entries(ranked.components ?? {})) parts[name] = round(values[i]);
-        return [s.itemId, parts];
+        return [[s.itemId, parts]];
       }),
     );
     response.debug = dbg;
@@ -153,7 +211,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   return {
     response,
     finish: () => {
-      const record = serveRecord(spec, ctx, batch, ranked, ranker.version, removed, slate, timings, degraded);
+      const record = serveRecord(spec.name, ctx, batch, ranked, ranker.version, removed, slate, timings, degraded, fallbacks);
       for (const se of spec.sideEffects) {
         try {
           se.run(record);
@@ -165,46 +223,61 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   };
 }
 
-function serveRecord(
+/** Runs `work` without a deadline, as an outcome. */
+async function settle<T>(work: () => T | Promise<T>): Promise<{ ok: true; value: T } | { ok: false; reason: 'error'; error: unknown }> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, reason: 'error', error };
+  }
+}
+
+/** Appends fallback items (never ones already in the slate) until the slate holds `limit` items or the lists run out. */
+function topUp(
   spec: PipelineSpec,
   ctx: FeedContext,
-  batch: RankingBatch,
-  ranked: RankResult,
-  rankerVersion: string,
-  removed: ServeRecord['removed'],
   slate: SlateItem[],
-  timings: Record<string, number>,
-  degraded: string[],
-): ServeRecord {
-  return {
-    request_id: ctx.request.requestId,
-    ts: ctx.request.nowMs,
-    user_id: ctx.request.userId,
-    session_id: ctx.request.sessionId,
-    variant: spec.name,
-    context: { limit: ctx.request.limit, known_user: ctx.user !== undefined },
-    config_version: ctx.configVersion,
-    model_versions: { ranker: rankerVersion },
-    feature_names: [...batch.featureNames],
-    candidates: batch.candidates.map((c) => ({ item_id: c.itemId, sources: c.sources })),
-    features: batch.features,
-    scores: { score: ranked.scores, ...ranked.components },
-    removed,
-    slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity })),
-    timings_ms: roundAll(timings),
-    degraded,
-  };
+  limit: number,
+  storeOk: boolean,
+  popular: PopularList | undefined,
+  fallback: (name: string) => void,
+): SlateItem[] {
+  const have = new Set(slate.map((s) => s.itemId));
+  const out = [...slate];
+  if (storeOk) {
+    try {
+      const need = limit - out.length;
+      const now = ctx.request.nowMs;
+      const fresh = ctx.store.fresh(need * 2, now, ctx.config.freshMaxAgeMs).map((x) => ({ ...x, source: 'fresh' }));
+      const pool = [...ctx.store.trending(need * 4, now).map((x) => ({ ...x, source: 'trending' })), ...fresh].filter((x) => !have.has(x.itemId));
+      let cands: Candidate[] = [];
+      const seen = new Set<string>();
+      for (const x of pool) {
+        if (seen.has(x.itemId)) continue;
+        seen.add(x.itemId);
+        cands.push({ itemId: x.itemId, sources: [{ name: x.source, score: x.score }] });
+      }
+      let attrs = ctx.store.itemBatch(cands.map((c) => c.itemId));
+      for (const f of spec.filters) {
+        const verdicts = f.apply(ctx, cands, attrs);
+        const keep = verdicts.flatMap((reason, i) => (reason === undefined ? [i] : []));
+        cands = keep.map((i) => cands[i]);
+        attrs = pickAttrs(attrs, keep);
+      }
+      for (const c of cands) {
+        if (out.length >= limit) break;
+        out.push({ ...c, score: 0, propensity: 1 });
+        have.add(c.itemId);
+      }
+      if (out.length > slate.length) fallback('trending+fresh');
+    } catch {
+      storeOk = false;
+    }
+  }
+  if (out.length < limit && popular) {
+    const extra = popular.take(limit - out.length, have);
+    for (const x of extra) out.push({ itemId: x.itemId, sources: [{ name: 'popular-list', score: x.score }], score: 0, propensity: 1 });
+    if (extra.length) fallback('popular-list');
+  }
+  return out;
 }
-
-function pick(a: ItemBatch, keep: number[]): ItemBatch {
-  return {
-    known: Uint8Array.from(keep, (i) => a.known[i]),
-    deleted: Uint8Array.from(keep, (i) => a.deleted[i]),
-    authorIds: keep.map((i) => a.authorIds[i]),
-    categories: keep.map((i) => a.categories[i]),
-    createdAtMs: Float64Array.from(keep, (i) => a.createdAtMs[i]),
-  };
-}
-
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
-const roundAll = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));

@@ -21,12 +21,12 @@ export interface RankingBatch {
 export interface Ranker {
   readonly name: string;
   readonly version: string;
-  /** Named partial scores per candidate (e.g. heads of a multi-task model), for the serve log and explanations. */
-  rank(ctx: FeedContext, batch: RankingBatch): RankResult | Promise<RankResult>;
+  /** `signal` aborts at the ranking deadline (`latency.rankingMs`): the fallback ranker has then taken over. */
+  rank(ctx: FeedContext, batch: RankingBatch, signal?: AbortSignal): RankResult | Promise<RankResult>;
 }
 
 export interface RankResult {
   scores: Float32Array;
-  /** Optional named components, each index-aligned with the candidates. */
+  /** Optional named partial scores (e.g. heads of a multi-task model), index-aligned with the candidates, for the serve log and explanations. */
   components?: Record<string, Float32Array>;
 }

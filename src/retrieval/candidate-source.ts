@@ -10,5 +10,9 @@ import type { FeedContext, ScoredItem } from '../pipeline/feed-context.js';
 
 export interface CandidateSource {
   readonly name: string;
-  fetch(ctx: FeedContext, k: number): ScoredItem[] | Promise<ScoredItem[]>;
+  /**
+   * `signal` aborts when the stage's deadline (`latency.sourcesMs`) passes: the pipeline has then dropped this
+   * source for the request, and asynchronous work may stop.
+   */
+  fetch(ctx: FeedContext, k: number, signal?: AbortSignal): ScoredItem[] | Promise<ScoredItem[]>;
 }

@@ -1,0 +1,52 @@
+/** Builds the serve-log record of a request (see `ServeRecord` in src/domain/feed.ts). */
+import type { ServeRecord } from '../domain/feed.js';
+import type { ItemBatch } from '../features/feature-store.js';
+import type { RankingBatch, RankResult } from '../ranking/ranker.js';
+import type { SlateItem } from '../reranking/reranker.js';
+import type { FeedContext } from './feed-context.js';
+
+export function serveRecord(
+  variant: string,
+  ctx: FeedContext,
+  batch: RankingBatch,
+  ranked: RankResult,
+  rankerVersion: string,
+  removed: ServeRecord['removed'],
+  slate: SlateItem[],
+  timings: Record<string, number>,
+  degraded: string[],
+  fallbacks: string[],
+): ServeRecord {
+  return {
+    request_id: ctx.request.requestId,
+    ts: ctx.request.nowMs,
+    user_id: ctx.request.userId,
+    session_id: ctx.request.sessionId,
+    variant,
+    context: { limit: ctx.request.limit, known_user: ctx.user !== undefined, ...(fallbacks.length ? { fallbacks: fallbacks.join(',') } : {}) },
+    config_version: ctx.configVersion,
+    model_versions: { ranker: rankerVersion },
+    feature_names: [...batch.featureNames],
+    candidates: batch.candidates.map((c) => ({ item_id: c.itemId, sources: c.sources })),
+    features: batch.features,
+    scores: { score: ranked.scores, ...ranked.components },
+    removed,
+    slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity })),
+    timings_ms: roundAll(timings),
+    degraded,
+  };
+}
+
+/** The rows `keep` of an item batch. */
+export function pickAttrs(a: ItemBatch, keep: number[]): ItemBatch {
+  return {
+    known: Uint8Array.from(keep, (i) => a.known[i]),
+    deleted: Uint8Array.from(keep, (i) => a.deleted[i]),
+    authorIds: keep.map((i) => a.authorIds[i]),
+    categories: keep.map((i) => a.categories[i]),
+    createdAtMs: Float64Array.from(keep, (i) => a.createdAtMs[i]),
+  };
+}
+
+export const round = (x: number) => Math.round(x * 1e6) / 1e6;
+export const roundAll = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));

@@ -129,6 +129,14 @@ export const DEFAULT_CONFIG = {
     fatiguePenalty: 0.1,
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
+    /** Per-user hot cache of the next page, computed in the background after each page (see src/pipeline/hot-cache.ts). */
+    hotCache: {
+      enabled: false,
+      /** A cached page older than this is recomputed instead, ms. */
+      ttlMs: 30_000,
+      /** Users kept. */
+      maxUsers: 100_000,
+    },
   },
   latency: {
     /** Candidate sources must answer within this, ms; a late source is dropped (ledger: 3 ms for candidates). */

@@ -59,6 +59,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     feedCandidates: new Counter({ name: 'feedloop_feed_candidates_total', help: 'Candidates proposed, by source.', labelNames: ['source'], registers: r }),
     feedRemoved: new Counter({ name: 'feedloop_feed_filtered_total', help: 'Candidates removed, by filter and reason.', labelNames: ['filter', 'reason'], registers: r }),
+    feedCache: new Counter({ name: 'feedloop_feed_cache_requests_total', help: 'Hot-cache lookups by outcome (hit, miss, stale).', labelNames: ['outcome'], registers: r }),
+    feedCacheStaleness: new Histogram({
+      name: 'feedloop_feed_cache_staleness_seconds',
+      help: 'Age of a cached page when served (hit) or discarded (stale).',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: r,
+    }),
     feedFallback: new Counter({
       name: 'feedloop_feed_fallback_total',
       help: 'Requests served with a fallback: fallback-ranker, feature-store, trending+fresh, popular-list.',

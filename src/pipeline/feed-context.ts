@@ -19,6 +19,8 @@ export interface FeedContext {
   config: FeedloopConfig['feed'];
   /** Hash of the effective configuration, logged with every request. */
   configVersion: string;
+  /** Items never to propose in this request (e.g. the page just served, when precomputing the next one). */
+  exclude?: ReadonlySet<string>;
   /** An item's vector in the retrieval model's space (for diversity), when a model is loaded and the item indexed. */
   itemVector?: (itemId: string) => Float32Array | undefined;
 }

@@ -14,6 +14,7 @@ import type { RetrievalService } from '../retrieval/retrieval-service.js';
 import { twoTowerSource } from '../retrieval/two-tower-source.js';
 import { withFaults, withStoreFault } from './faults.js';
 import { PopularList } from './popular-list.js';
+import { HotCache } from './hot-cache.js';
 import { learnedRanker } from '../ranking/learned-ranker.js';
 import type { RankingModelService } from '../ranking/ranking-model-service.js';
 
@@ -31,6 +32,8 @@ export class FeedService {
   readonly configVersion: string;
   /** The last-resort list, refreshed in the background. */
   readonly popular: PopularList;
+  /** The per-user next-page cache (when `feed.hotCache.enabled`). */
+  readonly cache: HotCache | undefined;
   /** The store as the pipeline sees it (with an injected `feature-store` fault, if configured). */
   private readonly servingStore: FeatureStore;
   constructor(
@@ -52,6 +55,13 @@ export class FeedService {
     // precomputed from the real store: an injected store fault models request-time unavailability
     this.popular = new PopularList(store, config.latency.popularSize);
     this.popular.start(config.latency.popularRefreshMs);
+    const hc = config.feed.hotCache;
+    this.cache = hc.enabled
+      ? new HotCache({ ttlMs: hc.ttlMs, maxUsers: hc.maxUsers }, (outcome, ageMs) => {
+          metrics?.feedCache.inc({ outcome });
+          if (ageMs !== undefined) metrics?.feedCacheStaleness.observe(ageMs / 1000);
+        })
+      : undefined;
     this.configVersion = createHash('sha256').update(JSON.stringify({ feed: config.feed, ranking: config.ranking, features: config.features })).digest('hex').slice(0, 12);
   }
 
@@ -62,26 +72,45 @@ export class FeedService {
   async serve(q: FeedQuery): Promise<PipelineRun> {
     const spec = this.pipelines[q.variant];
     if (!spec) throw new Error(`unknown variant ${q.variant}`);
+    const cache = q.debug || q.nowMs !== undefined ? undefined : this.cache;
+    const key = `${spec.name}|${q.limit}|${q.sessionId ?? ''}`;
+    let run = cache?.take(q.userId, key, Date.now());
+    run ??= await this.compute(spec, q);
+    if (cache) {
+      const exclude = new Set(run.response.items.map((i) => i.item_id));
+      cache.refresh(q.userId, key, () => this.compute(spec, q, exclude), () => Date.now());
+    }
+    return run;
+  }
+
+  private compute(spec: PipelineSpec, q: FeedQuery, exclude?: ReadonlySet<string>): Promise<PipelineRun> {
     const nowMs = q.nowMs ?? Date.now();
     const ctx: FeedContext = {
       request: { requestId: randomUUID(), userId: q.userId, sessionId: q.sessionId, limit: q.limit, nowMs, variant: spec.name },
       store: this.servingStore,
       config: this.config.feed,
       configVersion: this.configVersion,
+      exclude,
       itemVector: this.retrieval ? (id) => this.retrieval!.itemVector(id) : undefined,
     };
     const m = this.metrics;
-    const run = await runPipeline(spec, ctx, q.debug, {
-      stage: (stage, ms) => m?.feedStage.observe({ variant: spec.name, stage }, ms / 1000),
-      candidates: (source, n) => m?.feedCandidates.inc({ source }, n),
-      removed: (filter, reason, n) => m?.feedRemoved.inc({ filter, reason }, n),
-      degraded: (component) => m?.feedDegraded.inc({ component }),
-      fallback: (name) => m?.feedFallback.inc({ fallback: name }),
-    }, { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular });
-    return run;
+    return runPipeline(
+      spec,
+      ctx,
+      q.debug,
+      {
+        stage: (stage, ms) => m?.feedStage.observe({ variant: spec.name, stage }, ms / 1000),
+        candidates: (source, n) => m?.feedCandidates.inc({ source }, n),
+        removed: (filter, reason, n) => m?.feedRemoved.inc({ filter, reason }, n),
+        degraded: (component) => m?.feedDegraded.inc({ component }),
+        fallback: (name) => m?.feedFallback.inc({ fallback: name }),
+      },
+      { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular },
+    );
   }
 
   close(): void {
     this.popular.stop();
+    this.cache?.clear();
   }
 }

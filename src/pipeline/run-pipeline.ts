@@ -98,6 +98,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     bySource[src.name] = items.length;
     obs.candidates?.(src.name, items.length);
     for (const it of items) {
+      if (ctx.exclude?.has(it.itemId)) continue;
       const c = merged.get(it.itemId);
       if (c) c.sources.push({ name: src.name, score: it.score });
       else merged.set(it.itemId, { itemId: it.itemId, sources: [{ name: src.name, score: it.score }] });
@@ -242,7 +243,7 @@ function topUp(
   popular: PopularList | undefined,
   fallback: (name: string) => void,
 ): SlateItem[] {
-  const have = new Set(slate.map((s) => s.itemId));
+  const have = new Set([...slate.map((s) => s.itemId), ...(ctx.exclude ?? [])]);
   const out = [...slate];
   if (storeOk) {
     try {

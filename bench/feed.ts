@@ -2,7 +2,10 @@
  * Feed benchmark: `feedloop serve` in a child process with the demo world (100k items, 20k users by default)
  * uploaded and a day of history ingested (warm features), then GET /v1/feed?limit=20 for random users: first one
  * client sequentially, then 8 concurrent clients. Reports client-observed latency (HTTP included), the server's
- * own pipeline time (debug timings) per stage, and throughput.
+ * own pipeline time (debug timings) per stage, throughput, and the share of requests a fallback served.
+ * `FEEDLOOP_BENCH_FEED_ITEMS` sets the catalog size, `FEEDLOOP_BENCH_FEED_MODEL=1` installs a trained two-tower
+ * model (and waits for its ANN index), `FEEDLOOP_BENCH_FEED_RANKER=1` the multi-task ranker (trained on the
+ * backfilled log).
  */
 import { createWorld } from '../src/demo/world.js';
 import { warmupHistory } from '../src/demo/demo.js';
@@ -11,6 +14,8 @@ import { openSegmentLog } from '../src/backends/embedded/segment-log.js';
 import { retrievalModelsDir, setCurrentRetrievalModel } from '../src/retrieval/two-tower-retrieval-model.js';
 import { interactionsFromLog } from '../src/training/interactions-from-log.js';
 import { trainTwoTower } from '../src/training/two-tower/train.js';
+import { loadConfig } from '../src/config/config.js';
+import { trainRankerFromDataDir } from '../src/training/ranking/train-from-data-dir.js';
 import { benchServer, percentile, round } from './util.js';
 
 /** Trains a two-tower model on the server's log (read-only), installs it and waits until the server serves it. */
@@ -27,6 +32,18 @@ async function installModel(url: string, dataDir: string, epochs: number): Promi
   return (performance.now() - t0) / 1000;
 }
 
+/** Trains the multi-task ranker on the server's log (backfill: no serve log yet) and makes the server load it. */
+async function installRanker(url: string, dataDir: string): Promise<number> {
+  const t0 = performance.now();
+  const cfg = loadConfig({ path: null, env: {} });
+  cfg.data.dir = dataDir;
+  cfg.log.partitions = 8;
+  await trainRankerFromDataDir(cfg, { source: 'backfill', negativesPerPositive: 1, epochs: 2, log: (line) => console.error(`ranker: ${line}`) });
+  const res = await fetch(`${url}/v1/models/ranking/reload`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`ranking reload failed: ${res.status} ${await res.text()}`);
+  return (performance.now() - t0) / 1000;
+}
+
 async function send(url: string, method: string, body: unknown): Promise<any> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = await res.json();
@@ -35,10 +52,11 @@ async function send(url: string, method: string, body: unknown): Promise<any> {
 }
 
 export async function benchFeed(
-  opts: { items?: number; users?: number; historyPerUser?: number; requests?: number; withModel?: boolean } = {},
+  opts: { items?: number; users?: number; historyPerUser?: number; requests?: number; withModel?: boolean; withRanker?: boolean } = {},
 ): Promise<Record<string, number>> {
   const withModel = opts.withModel ?? process.env.FEEDLOOP_BENCH_FEED_MODEL === '1';
-  const items = opts.items ?? 100_000;
+  const withRanker = opts.withRanker ?? process.env.FEEDLOOP_BENCH_FEED_RANKER === '1';
+  const items = opts.items ?? Number(process.env.FEEDLOOP_BENCH_FEED_ITEMS ?? 100_000);
   const users = opts.users ?? 20_000;
   const requests = opts.requests ?? 2000;
   const now = Date.now();
@@ -65,13 +83,24 @@ export async function benchFeed(
     }
 
     const modelSeconds = withModel ? await installModel(srv.url, srv.dir, 3) : 0;
+    const rankerSeconds = withRanker ? await installRanker(srv.url, srv.dir) : 0;
+    if (withModel) {
+      // the ANN index is built in the background after the reload: wait until the two-tower source serves
+      for (let k = 0; k < 1200; k++) {
+        const m = (await (await fetch(`${srv.url}/v1/models`)).json()) as { retrieval: unknown };
+        if (m.retrieval) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
 
     let next = 0;
+    let fallbackCount = 0;
     const one = async (client: number, lat: number[], server: Record<string, number[]>, candidates: number[]) => {
       const u = (next++ * 7919 + client) % users;
       const t = performance.now();
       const res = await fetch(`${srv.url}/v1/feed?user_id=${world.userId(u)}&limit=20&debug=1`);
-      const body = (await res.json()) as { items: unknown[]; debug: { timings_ms: Record<string, number>; candidates_by_source: Record<string, number> } };
+      const body = (await res.json()) as { items: unknown[]; fallbacks?: string[]; debug: { timings_ms: Record<string, number>; candidates_by_source: Record<string, number> } };
+      if (body.fallbacks?.length) fallbackCount++;
       lat.push(performance.now() - t);
       if (res.status !== 200 || body.items.length === 0) throw new Error(`feed failed: ${res.status}`);
       for (const [k, v] of Object.entries(body.debug.timings_ms)) (server[k] ??= []).push(v);
@@ -79,6 +108,7 @@ export async function benchFeed(
     };
     // warm-up: JIT and caches, not counted
     for (let i = 0; i < 200; i++) await one(0, [], {}, []);
+    fallbackCount = 0;
 
     const lat1: number[] = [];
     const server1: Record<string, number[]> = {};
@@ -97,14 +127,20 @@ export async function benchFeed(
       users,
       history_events: history.length,
       two_tower: withModel ? 1 : 0,
+      learned_ranker: withRanker ? 1 : 0,
       model_install_s: round(modelSeconds, 1),
+      ranker_install_s: round(rankerSeconds, 1),
       candidates_mean: Math.round(cands.reduce((a, b) => a + b, 0) / cands.length),
       p50_ms: round(percentile(lat1, 0.5)),
       p99_ms: round(percentile(lat1, 0.99)),
       server_p50_ms: round(percentile(server1.total, 0.5)),
       server_p99_ms: round(percentile(server1.total, 0.99)),
     };
-    for (const stage of ['user', 'sources', 'filters', 'features', 'ranking', 'reranking']) out[`${stage}_p99_ms`] = round(percentile(server1[stage] ?? [], 0.99));
+    for (const stage of ['user', 'sources', 'filters', 'features', 'ranking', 'reranking']) {
+      out[`${stage}_p50_ms`] = round(percentile(server1[stage] ?? [], 0.5));
+      out[`${stage}_p99_ms`] = round(percentile(server1[stage] ?? [], 0.99));
+    }
+    out.fallback_share = round(fallbackCount / (requests + lat8.length), 4);
     out.rps = Math.round(rps);
     out.p99_ms_8_clients = round(percentile(lat8, 0.99));
     return out;

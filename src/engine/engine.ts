@@ -9,6 +9,7 @@
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { FeedloopConfig } from '../config/config.js';
+import type { ServeRecord } from '../domain/feed.js';
 import { ConfigError } from '../errors.js';
 import { openSegmentLog } from '../backends/embedded/segment-log.js';
 import type { FaultHooks } from '../backends/embedded/partition-log.js';
@@ -26,6 +27,7 @@ import { RankingModelService } from '../ranking/ranking-model-service.js';
 import { loadCurrentRetrievalModel } from '../retrieval/two-tower-retrieval-model.js';
 import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
 import type { ServeLog } from '../serve-log/serve-log.js';
+import { RecentServeRecords, type RecentServeRecordsOptions } from '../serve-log/recent-records.js';
 import { createMetrics, typeLabel, type Metrics } from './metrics.js';
 
 export interface Engine {
@@ -37,6 +39,8 @@ export interface Engine {
   readonly metrics: Metrics;
   readonly feed: FeedService;
   readonly serveLog: ServeLog;
+  /** Serve records by request id: recent ones in memory (a side effect), older ones from the serve log files. */
+  readonly serveRecords: RecentServeRecords;
   readonly retrieval: RetrievalService;
   /** Loads the current retrieval model (CURRENT) and swaps it in once its index is built; false when there is none. */
   reloadRetrieval(): Promise<boolean>;
@@ -57,6 +61,8 @@ export interface OpenEngineOptions {
   logErrors?: boolean;
   /** Test hooks of the embedded log (throw to simulate a full disk or an fsync failure). */
   logFaults?: FaultHooks;
+  /** Memory budget of the recent serve records kept for explanations (default 256 MiB, 100 000 records). */
+  recentServeRecords?: RecentServeRecordsOptions;
 }
 
 export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions = {}): Promise<Engine> {
@@ -141,7 +147,12 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
   const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
   const ranking = new RankingModelService(config.ranking.valueWeights, config.ranking.threads);
-  const feed = new FeedService(store, config, [{ name: 'serve-log', run: (record) => void serveLog.write(record) }], metrics, retrieval, ranking);
+  const serveRecords = new RecentServeRecords(serveLog, join(dataDir, 'servelog'), opts.recentServeRecords);
+  const sideEffects = [
+    { name: 'serve-log', run: (record: ServeRecord) => void serveLog.write(record) },
+    { name: 'recent-serve-records', run: (record: ServeRecord) => serveRecords.remember(record) },
+  ];
+  const feed = new FeedService(store, config, sideEffects, metrics, retrieval, ranking);
   const reloadRanking = () => ranking.loadCurrent(dataDir);
   if (config.ranking.enabled) {
     try {
@@ -188,6 +199,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     metrics,
     feed,
     serveLog,
+    serveRecords,
     retrieval,
     reloadRetrieval,
     ranking,
@@ -197,6 +209,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     async close() {
       if (closed) return;
       closed = true;
+      feed.close();
       await serveLog.close();
       await retrieval.close();
       await ranking.close();

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { toHttpError } from './error-mapping.js';
 import { openApiDocument } from './openapi.js';
+import { registerExplainRoutes } from './routes-explain.js';
 import { registerFeedRoutes } from './routes-feed.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerModelRoutes } from './routes-models.js';
@@ -30,6 +31,7 @@ export function buildServer(engine: Engine): FastifyInstance {
   registerIngestRoutes(app, engine);
   registerReadRoutes(app, engine);
   registerFeedRoutes(app, engine.feed, engine.config.feed);
+  registerExplainRoutes(app, engine);
   registerModelRoutes(app, engine);
 
   const doc = openApiDocument(VERSION);

@@ -71,6 +71,20 @@ export function openApiDocument(version: string): object {
           responses: { '200': { description: 'Trending items, best first' } },
         },
       },
+      '/v1/feed/explain': {
+        get: {
+          summary: 'Why an item was served (or not) in one request: sources, features, scores, value-model terms, re-ranking, filters.',
+          parameters: [
+            { name: 'request_id', in: 'query', required: true, schema: { type: 'string' }, description: 'The `request_id` of a feed response.' },
+            { name: 'item_id', in: 'query', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'The explanation (recent requests from memory, older ones from the serve log)', ...json(ref('FeedExplanation')) },
+            '400': errorResp('A parameter is missing or too long; `field` names it.'),
+            '404': errorResp('Unknown request (`field` request_id) or an item the request never saw (`field` item_id).'),
+          },
+        },
+      },
       '/healthz': { get: { responses: { '200': { description: 'Process is up' } } } },
       '/readyz': { get: { responses: { '200': { description: 'State restored, accepting traffic' }, '503': { description: 'Not ready or a backend failed' } } } },
       '/metrics': { get: { responses: { '200': { description: 'Prometheus text format' } } } },
@@ -83,6 +97,24 @@ export function openApiDocument(version: string): object {
         Error: {
           type: 'object',
           properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } } },
+        },
+        FeedExplanation: {
+          type: 'object',
+          properties: {
+            request_id: { type: 'string' },
+            item_id: { type: 'string' },
+            outcome: { enum: ['served', 'filtered', 'not_served'] },
+            reason: { type: 'string' },
+            request: { type: 'object' },
+            sources: { type: ['array', 'null'], items: { type: 'object', properties: { name: { type: 'string' }, score: { type: 'number' } } } },
+            ranker: { type: 'object', properties: { version: { type: 'string' }, heads: { type: 'array', items: { type: 'string' } } } },
+            features: { type: ['object', 'null'], additionalProperties: { type: ['number', 'string'] } },
+            scores: { type: ['object', 'null'], additionalProperties: { type: ['number', 'string'] } },
+            value_model: { type: ['object', 'null'] },
+            reranking: { type: ['object', 'null'] },
+            filtered: { type: ['object', 'null'], properties: { filter: { type: 'string' }, reason: { type: 'string' } } },
+            record_from: { enum: ['memory', 'serve_log'] },
+          },
         },
         EntityFeatures: {
           type: 'object',

@@ -14,6 +14,8 @@
 import type { LogEntry } from '../log/log-entry.js';
 
 export type Entity = 'user' | 'item' | 'author';
+/** User profile attributes the store keeps trending lists for (`trendingIn`). */
+export type UserSegment = 'country' | 'language';
 
 export interface FeatureStore {
   readonly name: string;
@@ -28,6 +30,14 @@ export interface FeatureStore {
   trending(limit: number, nowMs: number): { itemId: string; score: number }[];
   /** The category's trending items, best first. */
   trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[];
+  /**
+   * The items with the most decayed engagement from users of one country or language, best first, at most `limit`,
+   * deleted items left out; score = that engagement (the `engagement` counter's amounts, decayed with the trending
+   * window) decayed to `nowMs`. An event counts for the segment the acting user had when it was applied (a later
+   * profile change moves only later events). Unknown segment kind or value → []. Adapters may bound memory (top-K
+   * items per segment, a cap on segments), so scores past the head are estimates.
+   */
+  trendingIn(segment: UserSegment, value: string, limit: number, nowMs: number): ScoredItem[];
   /** Newest uploads no older than `maxAgeMs`, newest first; score = 1 − age / maxAge. */
   fresh(limit: number, nowMs: number, maxAgeMs: number): ScoredItem[];
   /** Items co-visited with `itemId`, by decayed co-visitation count. */

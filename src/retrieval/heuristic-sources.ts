@@ -5,6 +5,7 @@
  * - covisitation: items co-visited with the user's recent positives, weighted by recency of the positive.
  * - followed-authors: recent uploads of the authors the user follows.
  * - top-categories: trending items in the user's top categories, split by the category's share of positives.
+ * - local-trending: trending among users of the user's country, topped up from their language (cold start).
  */
 import type { CandidateSource } from './candidate-source.js';
 import type { ScoredItem } from '../pipeline/feed-context.js';
@@ -60,6 +61,31 @@ export const topCategoriesSource: CandidateSource = {
       for (const x of ctx.store.trendingInCategory(c.key, n, ctx.request.nowMs)) out.push({ itemId: x.itemId, score: share * x.score });
     }
     return out.sort((a, b) => b.score - a.score).slice(0, k);
+  },
+};
+
+/**
+ * Cold start by place: what users of the user's country engage with, then — when that is short of `k` — what users
+ * of their language engage with (items not already taken). Users with neither attribute get nothing. Score = the
+ * item's decayed engagement within its segment; country items come first even when a (broader) language segment
+ * scores higher, so scores are comparable within each part, not across the two.
+ */
+export const localTrendingSource: CandidateSource = {
+  name: 'local-trending',
+  fetch(ctx, k) {
+    const attrs = ctx.user?.attributes;
+    const country = typeof attrs?.country === 'string' ? attrs.country : undefined;
+    const language = typeof attrs?.language === 'string' ? attrs.language : undefined;
+    const now = ctx.request.nowMs;
+    const out = country === undefined ? [] : ctx.store.trendingIn('country', country, k, now);
+    if (out.length >= k || language === undefined) return out;
+    const taken = new Set(out.map((x) => x.itemId));
+    for (const x of ctx.store.trendingIn('language', language, k, now)) {
+      if (taken.has(x.itemId)) continue;
+      out.push(x);
+      if (out.length === k) break;
+    }
+    return out;
   },
 };
 

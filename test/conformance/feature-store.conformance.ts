@@ -2,12 +2,12 @@
  * Conformance suite of the `FeatureStore` port (src/features/feature-store.ts): every adapter runs it with a
  * factory for an empty store. It checks the feature semantics through the port only: windows and totals, decay,
  * order-independence of late events, smoothed rates, last-N lists, top-K maps, co-visitation, sessions, authors,
- * trending, deletions, positions, and checkpoint + reopen.
+ * trending, country/language trending, deletions, positions, and checkpoint + reopen.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../src/domain/schemas.js';
-import type { FeatureStore } from '../../src/features/feature-store.js';
+import type { FeatureStore, UserSegment } from '../../src/features/feature-store.js';
 import type { LogEntry } from '../../src/log/log-entry.js';
 import { makeEvents, makeItems, T0 } from '../helpers/fixtures.js';
 
@@ -30,6 +30,27 @@ const item = (id: string, extra: Partial<ReturnType<typeof makeItems>[number]> =
   item: { id, author_id: 'a1', created_at: T0 - HOUR, duration_ms: 10_000, category: 'music', ...extra },
   ts: T0,
 });
+
+const user = (id: string, country?: string, language?: string, ts = T0): LogEntry => ({ kind: 'user', user: { id, country, language }, ts });
+
+/** Every country and language list of the store, as of `nowMs`. */
+function segmentLists(s: FeatureStore, nowMs: number, countries: readonly string[], languages: readonly string[]) {
+  const of = (kind: UserSegment, values: readonly string[]) => Object.fromEntries(values.map((v) => [v, s.trendingIn(kind, v, 1000, nowMs)]));
+  return { country: of('country', countries), language: of('language', languages) };
+}
+
+/** A log with user profiles (some changing midway), 300 items and 6000 events, cut in two at `cut`. */
+function segmentedLog(cut: number): [LogEntry[], LogEntry[]] {
+  const countries = ['FR', 'DE', 'US', 'BR'];
+  const languages = ['fr', 'de', 'en', 'pt'];
+  const entries: LogEntry[] = makeItems(300).map((it) => ({ kind: 'item', item: it, ts: T0 }));
+  for (let u = 0; u < 40; u++) entries.push(u % 9 === 8 ? user(`u${u}`) : user(`u${u}`, countries[u % 4], languages[(u >> 2) % 4]));
+  makeEvents(6000, { users: 40, items: 300, seed: 7 }).forEach((e, i) => {
+    if (i % 500 === 250) entries.push(user(`u${i % 40}`, countries[(i >> 3) % 4], i % 1000 === 250 ? undefined : languages[i % 4], e.ts));
+    entries.push({ kind: 'event', event: { ...e, ts: e.ts! } });
+  });
+  return [entries.slice(0, cut), entries.slice(cut)];
+}
 
 export function featureStoreConformance(name: string, factory: FeatureStoreFactory): void {
   const store = () => factory.open();
@@ -128,6 +149,105 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       assert.equal(a.uploads_total, 2);
       assert.deepEqual(s.trending(10, T0 + 10).map((t) => t.itemId), ['i2'], 'deleted i1 is not trending');
       assert.equal(s.describe('item', 'i1', T0)!.attributes.deleted, true);
+    });
+
+    void it('keeps trending lists per country and language from the acting users', async () => {
+      const s = await store();
+      s.apply(
+        [
+          item('i1'),
+          item('i2'),
+          item('i3'),
+          item('i4'),
+          user('fr1', 'FR', 'fr'),
+          user('fr2', 'FR', 'fr'),
+          user('be1', 'BE', 'fr'),
+          user('de1', 'DE', 'de'),
+          user('anon'),
+          ev({ type: 'like', user_id: 'fr1', item_id: 'i1' }),
+          ev({ type: 'like', user_id: 'fr2', item_id: 'i1', ts: T0 + 1000 }),
+          ev({ type: 'complete', user_id: 'fr2', item_id: 'i2', ts: T0 + 2000 }),
+          ev({ type: 'impression', user_id: 'fr1', item_id: 'i4', request_id: 'r', position: 0 }),
+          ev({ type: 'share', user_id: 'be1', item_id: 'i3', ts: T0 + 3000 }),
+          ev({ type: 'like', user_id: 'de1', item_id: 'i3', ts: T0 + 4000 }),
+          ev({ type: 'like', user_id: 'anon', item_id: 'i4', ts: T0 + 5000 }),
+          ev({ type: 'like', user_id: 'stranger', item_id: 'i4', ts: T0 + 5000 }),
+        ],
+        [0, 0],
+      );
+      const now = T0 + HOUR;
+      const ids = (kind: UserSegment, v: string, limit = 10) => s.trendingIn(kind, v, limit, now).map((x) => x.itemId);
+      assert.deepEqual(ids('country', 'FR'), ['i1', 'i2'], 'an impression is not engagement');
+      assert.deepEqual(ids('country', 'DE'), ['i3']);
+      assert.deepEqual(ids('country', 'BE'), ['i3']);
+      assert.deepEqual(ids('language', 'fr'), ['i1', 'i3', 'i2'], 'two likes outweigh a share, which outweighs a complete');
+      assert.deepEqual(ids('language', 'de'), ['i3']);
+      assert.deepEqual(ids('country', 'FR', 1), ['i1']);
+      assert.deepEqual(ids('country', 'FR', 0), []);
+      // scores: the segment's share of the item's decayed engagement (here all of it), decayed to now
+      const fr = s.trendingIn('country', 'FR', 10, now);
+      for (const x of fr) {
+        const whole = s.describe('item', x.itemId, now)!.values.engagement_1d;
+        assert.ok(Math.abs(x.score - whole) <= 1e-5 * whole, `${x.itemId}: ${x.score} vs ${whole}`);
+      }
+      const de = s.trendingIn('language', 'de', 10, now)[0].score;
+      const i3 = s.describe('item', 'i3', now)!.values.engagement_1d;
+      assert.ok(de > 0 && de < i3, 'a segment counts only its own users');
+      const later = s.trendingIn('country', 'FR', 10, now + 86_400_000)[0].score;
+      assert.ok(Math.abs(later - fr[0].score * Math.exp(-1)) <= 1e-5 * later, 'decays with the trending window');
+      assert.deepEqual(ids('country', 'XX'), [], 'unknown value');
+      assert.deepEqual(ids('language', 'FR'), [], 'values are per kind');
+      assert.deepEqual(s.trendingIn('region' as UserSegment, 'FR', 10, now), [], 'unknown segment kind');
+      s.apply([{ kind: 'item_delete', itemId: 'i1', ts: T0 }], [0, 0]);
+      assert.deepEqual(ids('country', 'FR'), ['i2'], 'deleted items are left out');
+    });
+
+    void it('counts an event for the segment the user had when it was applied', async () => {
+      const s = await store();
+      s.apply(
+        [
+          item('i1'),
+          item('i2'),
+          item('i3'),
+          ev({ type: 'like', user_id: 'm', item_id: 'i3' }),
+          user('m', 'FR', 'fr'),
+          ev({ type: 'like', user_id: 'm', item_id: 'i1', ts: T0 + 1000 }),
+          user('m', 'DE', 'fr'),
+          ev({ type: 'like', user_id: 'm', item_id: 'i2', ts: T0 + 2000 }),
+          user('m'),
+          ev({ type: 'like', user_id: 'm', item_id: 'i3', ts: T0 + 3000 }),
+        ],
+        [0, 0],
+      );
+      const ids = (kind: UserSegment, v: string) => s.trendingIn(kind, v, 10, T0 + 3000).map((x) => x.itemId);
+      assert.deepEqual(ids('country', 'FR'), ['i1']);
+      assert.deepEqual(ids('country', 'DE'), ['i2']);
+      assert.deepEqual(new Set(ids('language', 'fr')), new Set(['i1', 'i2']), 'neither before the profile nor after it was cleared');
+    });
+
+    void it('restores country/language trending exactly after checkpoint, reopen and replay', async (t) => {
+      if (!factory.reopen) return t.skip('adapter does not persist');
+      const [head, tail] = segmentedLog(3500);
+      const now = T0 + 86_400_000;
+      const countries = ['FR', 'DE', 'US', 'BR'];
+      const languages = ['fr', 'de', 'en', 'pt'];
+      const straight = await store();
+      straight.apply([...head, ...tail], [2, 2]);
+      const expected = segmentLists(straight, now, countries, languages);
+      assert.ok(expected.country.FR.length > 50 && expected.language.en.length > 50, 'the lists are populated');
+      await straight.close();
+
+      const a = await store();
+      a.apply(head, [1, 1]);
+      await a.checkpoint();
+      a.apply(tail, [2, 2]);
+      assert.deepEqual(segmentLists(a, now, countries, languages), expected, 'applying in two batches changes nothing');
+      await a.close();
+      const b = await factory.reopen();
+      assert.deepEqual(b.positions(), [1, 1]);
+      b.apply(tail, [2, 2]);
+      assert.deepEqual(segmentLists(b, now, countries, languages), expected);
+      await b.close();
     });
 
     void it('restores state and positions after checkpoint and reopen', async (t) => {

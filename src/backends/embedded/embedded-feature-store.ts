@@ -6,7 +6,7 @@
 import type { FeedloopConfig } from '../../config/config.js';
 import type { Item, StoredEvent, User } from '../../domain/schemas.js';
 import { ENGAGEMENT_COUNTERS, ITEM_ENGAGEMENT, TRENDING_WINDOW, type EventFacts } from '../../features/definitions.js';
-import type { Entity, EntityFeatures, FeatureStore, ItemBatch, ScoredItem, StoreStats } from '../../features/feature-store.js';
+import type { Entity, EntityFeatures, FeatureStore, ItemBatch, ScoredItem, StoreStats, UserSegment } from '../../features/feature-store.js';
 import type { LogEntry } from '../../log/log-entry.js';
 import { Dictionary } from './dictionary.js';
 import { FeatureTables, TYPE_CODE } from './feature-tables.js';
@@ -15,6 +15,7 @@ import * as reads from './serving-reads.js';
 import { readSnapshot, writeSnapshot, type SnapshotSidecar } from './snapshot-file.js';
 import { FreshList } from './fresh-list.js';
 import { TrendingList } from './trending-list.js';
+import { SegmentTrending } from './segment-trending.js';
 
 export interface EmbeddedStoreOptions {
   features: FeedloopConfig['features'];
@@ -37,6 +38,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
   readonly trendingList: TrendingList;
   /** Trending list per category code. */
   readonly categoryTrending = new Map<number, TrendingList>();
+  /** Trending lists per user country / language code, fed with the acting user's segment at apply time. */
+  readonly segmentTrending: SegmentTrending;
   /** Recent uploads, for the fresh source. */
   readonly freshList: FreshList;
   private readonly trendingWindow: number;
@@ -51,6 +54,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
     this.trendingWindow = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
     this.trendingList = new TrendingList(opts.features.trendingTopK, this.t.tausMs[this.trendingWindow]);
     this.freshList = new FreshList(opts.features.freshN);
+    this.segmentTrending = new SegmentTrending(opts.features.categoryTrendingK, this.trendingList.tauMs);
     this.engagementIdx = this.t.itemCounters.index(ITEM_ENGAGEMENT.name);
     this.positivesList = this.t.lastN.findIndex((l) => l.def.name === 'positives');
   }
@@ -111,6 +115,9 @@ export class EmbeddedFeatureStore implements FeatureStore {
 
   trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[] {
     return reads.trendingInCategory(this, category, limit, nowMs);
+  }
+  trendingIn(segment: UserSegment, value: string, limit: number, nowMs: number): ScoredItem[] {
+    return reads.trendingIn(this, segment, value, limit, nowMs);
   }
   fresh(limit: number, nowMs: number, maxAgeMs: number): ScoredItem[] {
     return reads.fresh(this, limit, nowMs, maxAgeMs);
@@ -204,7 +211,10 @@ export class EmbeddedFeatureStore implements FeatureStore {
     if (itemRow >= 0) {
       t.itemCounters.clock.advance(itemRow, e.ts);
       t.itemCounters.apply(itemRow, code, e, f);
-      if (ITEM_ENGAGEMENT.on.includes(e.type)) this.updateTrending(itemRow);
+      if (ITEM_ENGAGEMENT.on.includes(e.type)) {
+        this.updateTrending(itemRow);
+        this.updateSegmentTrending(userRow, itemRow, e, f);
+      }
       const category = t.itemCategory.get(itemRow);
       const field = f.positive ? 0 : e.type === 'impression' ? 1 : e.type === 'skip' ? 2 : -1;
       if (field >= 0) {
@@ -276,6 +286,14 @@ export class EmbeddedFeatureStore implements FeatureStore {
     let list = this.categoryTrending.get(category);
     if (!list) this.categoryTrending.set(category, (list = new TrendingList(this.opts.features.categoryTrendingK, this.trendingList.tauMs)));
     list.update(itemRow, value, ref);
+  }
+
+  /** Adds the event's engagement to the trending lists of the user's current country and language. */
+  private updateSegmentTrending(userRow: number, itemRow: number, e: StoredEvent, f: EventFacts): void {
+    if (ITEM_ENGAGEMENT.when && !ITEM_ENGAGEMENT.when(e, f)) return;
+    const amount = ITEM_ENGAGEMENT.amount ? ITEM_ENGAGEMENT.amount(e, f) : 1;
+    this.segmentTrending.add('country', this.t.userCountry.get(userRow), itemRow, amount, e.ts);
+    this.segmentTrending.add('language', this.t.userLanguage.get(userRow), itemRow, amount, e.ts);
   }
 
   /** Pairs the item with the user's previous positives (bounded count and gap), both directions. */

@@ -1,14 +1,25 @@
 /**
- * The serving path's reads over the slabs: candidate lists (category trending, fresh, co-visitation, author
- * uploads), candidate attributes and the per-item feature matrix. Everything here runs per feed request.
+ * The serving path's reads over the slabs: candidate lists (category and country/language trending, fresh,
+ * co-visitation, author uploads), candidate attributes and the per-item feature matrix. Everything here runs per feed request.
  */
 import { FEATURE_DEFINITIONS, ITEM_SERVING_FEATURES, windowLabel } from '../../features/definitions.js';
-import type { ItemBatch, ScoredItem } from '../../features/feature-store.js';
+import type { ItemBatch, ScoredItem, UserSegment } from '../../features/feature-store.js';
 import type { EmbeddedFeatureStore } from './embedded-feature-store.js';
+import type { TrendingList } from './trending-list.js';
 
 export function trendingInCategory(s: EmbeddedFeatureStore, category: string, limit: number, nowMs: number): ScoredItem[] {
-  const list = s.categoryTrending.get(s.dict.category.lookup(category));
-  if (!list) return [];
+  return liveTop(s, s.categoryTrending.get(s.dict.category.lookup(category)), limit, nowMs);
+}
+
+export function trendingIn(s: EmbeddedFeatureStore, segment: UserSegment, value: string, limit: number, nowMs: number): ScoredItem[] {
+  const dict = segment === 'country' ? s.dict.country : segment === 'language' ? s.dict.language : undefined;
+  if (!dict) return [];
+  return liveTop(s, s.segmentTrending.list(segment, dict.lookup(value)), limit, nowMs);
+}
+
+/** The list's items, best first, deleted ones left out. */
+function liveTop(s: EmbeddedFeatureStore, list: TrendingList | undefined, limit: number, nowMs: number): ScoredItem[] {
+  if (!list || limit <= 0) return [];
   const out: ScoredItem[] = [];
   for (const { row, score } of list.top(list.size, nowMs)) {
     if (s.t.itemDeleted.get(row)) continue;

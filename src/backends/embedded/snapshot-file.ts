@@ -5,12 +5,18 @@
  * Layout: `FLSNAP01` magic, u32 header length, JSON header (positions, ids, dictionaries, catalog text, column
  * layout, sidecar sizes), then the raw bytes of every column's used rows and of every sidecar, in header order.
  * Column bytes are copied synchronously before the asynchronous write, so the store keeps applying meanwhile.
+ *
+ * Versions: 3 added `segmentTrending` (the per-country/language trending lists). A version-2 snapshot is still
+ * read, with those lists empty: they fill from the events applied after it (the log is replayed from the
+ * snapshot's positions, not from 0), so until the trending window (1 day by default) has passed they lack the
+ * engagement from before the upgrade. Other versions are ignored and the log replayed from offset 0.
  */
 import { open, rename, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { CorruptDataError } from '../../errors.js';
 import type { EmbeddedFeatureStore } from './embedded-feature-store.js';
+import type { SegmentTrendingSnapshot } from './segment-trending.js';
 import type { SlabTable } from './slab-table.js';
 import { TrendingList } from './trending-list.js';
 
@@ -22,8 +28,10 @@ export interface SnapshotSidecar {
 }
 
 const MAGIC = 'FLSNAP01';
-/** Bumped whenever the layout changes; an older snapshot is ignored and the log replayed from offset 0. */
-const VERSION = 2;
+/** Bumped whenever the layout changes; a snapshot of a version not in READABLE is ignored and the log replayed from 0. */
+const VERSION = 3;
+/** Older versions still read (see the header comment). */
+const READABLE = [2, 3];
 
 export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidecars: readonly SnapshotSidecar[]): Promise<void> {
   const blobs: Uint8Array[] = [];
@@ -52,6 +60,7 @@ export async function writeSnapshot(path: string, s: EmbeddedFeatureStore, sidec
     globalTotals: Array.from(s.globalTotals),
     trending: s.trendingList.snapshot(),
     categoryTrending: [...s.categoryTrending].map(([code, list]) => [code, list.snapshot()]),
+    segmentTrending: s.segmentTrending.snapshot(),
     fresh: s.freshList.snapshot(),
     sidecars: side,
   };
@@ -90,7 +99,7 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
   if (buf.byteLength < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new CorruptDataError(`${path} is not a feedloop snapshot`);
   const headerLen = buf.readUInt32LE(8);
   const header = JSON.parse(buf.toString('utf8', 12, 12 + headerLen));
-  if (header.version !== VERSION) {
+  if (!READABLE.includes(header.version)) {
     console.warn(`feedloop: ${path} has snapshot format ${header.version}, this version writes ${VERSION}: rebuilding state from the log`);
     return false;
   }
@@ -124,6 +133,8 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
     list.restore(snap);
     s.categoryTrending.set(code, list);
   }
+  s.segmentTrending.restore(header.segmentTrending as SegmentTrendingSnapshot | undefined);
+  if (header.version < 3) console.warn(`feedloop: ${path} has snapshot format ${header.version}: country/language trending lists start empty`);
   s.freshList.restore(header.fresh);
   s.setPositions(header.positions);
   return true;

@@ -1,8 +1,13 @@
 /**
- * The global trending list: the K items with the highest decayed engagement, maintained incrementally.
+ * A trending list: the K items with the highest decayed engagement, maintained incrementally.
  *
  * Items' decayed values are stored as of different reference times, so they are compared in the log domain:
  * key = ln(value) + refTs/τ is monotone in the value decayed to any common time, and cannot overflow.
+ *
+ * Two ways to feed it: `update` with an item's exact decayed value kept elsewhere (global and category lists), or
+ * `add` with increments, the list then being the only place the value lives (per-segment lists). Either way the
+ * result depends only on the sequence of calls, and `snapshot`/`restore` keep the slot layout, so a restored list
+ * evolves exactly as the original.
  */
 export class TrendingList {
   readonly rows: Int32Array;
@@ -46,6 +51,37 @@ export class TrendingList {
     this.findMin();
   }
 
+  /**
+   * Adds `amount` at `tsMs` to the item's value (late additions are added already decayed). When the list is full
+   * and the item absent, it takes the smallest entry's slot and value plus `amount` (Space-Saving): an item whose
+   * decayed value exceeds the total over the list's capacity is never missed, and an estimate exceeds the true value
+   * by at most the smallest value at the time the item entered.
+   */
+  add(row: number, amount: number, tsMs: number): void {
+    if (!(amount > 0) || this.k === 0) return;
+    const inc = Math.log(amount) + tsMs / this.tauMs;
+    const slot = this.slotOf.get(row);
+    if (slot !== undefined) {
+      this.keys[slot] = logAddExp(this.keys[slot], inc);
+      if (slot === this.minSlot) this.findMin();
+      return;
+    }
+    if (this.size < this.k) {
+      this.rows[this.size] = row;
+      this.keys[this.size] = inc;
+      this.slotOf.set(row, this.size);
+      this.size++;
+      this.findMin();
+      return;
+    }
+    const m = this.minSlot;
+    this.slotOf.delete(this.rows[m]);
+    this.rows[m] = row;
+    this.keys[m] = logAddExp(this.keys[m], inc);
+    this.slotOf.set(row, m);
+    this.findMin();
+  }
+
   /** Item rows, best first, with their value decayed to `nowMs`. */
   top(limit: number, nowMs: number): { row: number; score: number }[] {
     const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.keys[b] - this.keys[a]);
@@ -73,4 +109,10 @@ export class TrendingList {
     for (let i = 0; i < this.size; i++) if (m === -1 || this.keys[i] < this.keys[m]) m = i;
     this.minSlot = m;
   }
+}
+
+/** ln(eˣ + eʸ) without overflow. */
+function logAddExp(x: number, y: number): number {
+  const hi = Math.max(x, y);
+  return hi + Math.log1p(Math.exp(Math.min(x, y) - hi));
 }

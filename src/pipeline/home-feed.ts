@@ -1,7 +1,8 @@
 /**
  * The feed pipelines, declared as data. A request runs: sources (merged with per-source quotas, de-duplicated
- * keeping every source that proposed an item) → filters → feature assembly → ranker (fallback ranker if it fails)
- * → re-rankers → side effects. Variants are alternative policies selectable per request (`variant=`), e.g. to
+ * keeping every source that proposed an item) → filters → feature assembly → ranker (fallback ranker if it fails
+ * or misses its deadline) → re-rankers (fatigue, freshness boost, diversity, category and author caps) → side
+ * effects (see run-pipeline.ts for deadlines and fallbacks). Variants are alternative policies selectable per request (`variant=`), e.g. to
  * compare against trending alone.
  */
 import { completedFilter, deletedFilter, hiddenFilter, seenFilter } from '../filtering/standard-filters.js';
@@ -9,9 +10,13 @@ import type { Filter } from '../filtering/filter.js';
 import { heuristicRanker, sourceScoreRanker } from '../ranking/heuristic-ranker.js';
 import type { Ranker } from '../ranking/ranker.js';
 import { authorCapReRanker } from '../reranking/author-cap.js';
+import { categoryCapReRanker } from '../reranking/category-cap.js';
+import { diversityReRanker } from '../reranking/diversity.js';
+import { fatigueReRanker } from '../reranking/fatigue.js';
+import { freshnessBoostReRanker } from '../reranking/freshness-boost.js';
 import type { ReRanker } from '../reranking/reranker.js';
 import type { CandidateSource } from '../retrieval/candidate-source.js';
-import { covisitationSource, followedAuthorsSource, freshSource, topCategoriesSource, trendingSource } from '../retrieval/heuristic-sources.js';
+import { covisitationSource, followedAuthorsSource, freshSource, localTrendingSource, topCategoriesSource, trendingSource } from '../retrieval/heuristic-sources.js';
 import type { SideEffect } from './side-effect.js';
 
 export interface PipelineSpec {
@@ -34,7 +39,9 @@ export function feedPipelines(deps: {
 }): Record<string, PipelineSpec> {
   const filters = [deletedFilter, hiddenFilter, seenFilter, completedFilter];
   const heuristic = heuristicRanker(deps.heuristicWeights);
-  const sources = [...(deps.learnedSources ?? []), trendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource];
+  const sources = [...(deps.learnedSources ?? []), trendingSource, localTrendingSource, freshSource, covisitationSource, followedAuthorsSource, topCategoriesSource];
+  // score adjustments first (whole list re-sorted), then diversity (order), then the hard caps (the slate's length)
+  const rerankers = [fatigueReRanker, freshnessBoostReRanker, diversityReRanker, categoryCapReRanker, authorCapReRanker];
   return {
     home: {
       name: 'home',
@@ -42,7 +49,7 @@ export function feedPipelines(deps: {
       filters,
       ranker: deps.learnedRanker?.(heuristic) ?? heuristic,
       fallbackRanker: heuristic,
-      rerankers: [authorCapReRanker],
+      rerankers,
       sideEffects: deps.sideEffects,
     },
     // the home feed with the heuristic ranker: the baseline the learned ranker is compared with
@@ -52,7 +59,7 @@ export function feedPipelines(deps: {
       filters,
       ranker: heuristic,
       fallbackRanker: sourceScoreRanker,
-      rerankers: [authorCapReRanker],
+      rerankers,
       sideEffects: deps.sideEffects,
     },
     trending: {

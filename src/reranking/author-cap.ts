@@ -1,25 +1,19 @@
 /**
  * Author cap: at most `feed.maxPerAuthor` items of one author in any `feed.authorWindow` consecutive slots. Greedy:
- * walks the ranked list and takes the best item that keeps the cap; items skipped stay available for later slots.
+ * walks the ranked list and takes the best item that keeps the cap; items skipped stay available for later slots;
+ * when nothing keeps it, the best remaining item (a full slate beats an empty one). Returns at most `limit` items.
+ * Unknown authors are never capped. A slate that already keeps the cap comes back unchanged (trimmed to `limit`).
  */
-import type { ReRanker, SlateItem } from './reranker.js';
+import type { ReRanker } from './reranker.js';
+import { KeyInterner } from './slate-math.js';
+import { applyWindowCaps } from './window-cap.js';
 
 export const authorCapReRanker: ReRanker = {
   name: 'author-cap',
   rerank(ctx, slate, limit, info) {
-    const authorOf = (id: string) => info(id).authorId;
-    const { maxPerAuthor, authorWindow } = ctx.config;
-    const out: SlateItem[] = [];
-    const pending = [...slate];
-    while (out.length < limit && pending.length) {
-      const windowAuthors = out.slice(-Math.max(0, authorWindow - 1)).map((x) => authorOf(x.itemId));
-      let pick = pending.findIndex((c) => {
-        const a = authorOf(c.itemId);
-        return a === undefined || windowAuthors.filter((x) => x === a).length < maxPerAuthor;
-      });
-      if (pick < 0) pick = 0; // nothing satisfies the cap: a full slate beats an empty one
-      out.push(pending.splice(pick, 1)[0]);
-    }
-    return out;
+    const authors = new KeyInterner();
+    const keys = new Int32Array(slate.length);
+    for (let i = 0; i < slate.length; i++) keys[i] = authors.id(info(slate[i].itemId).authorId);
+    return applyWindowCaps(slate, limit, [{ keys, keyCount: authors.size, maxPer: ctx.config.maxPerAuthor, window: ctx.config.authorWindow }]);
   },
 };

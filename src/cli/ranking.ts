@@ -108,6 +108,10 @@ export async function runEvalRanking(argv: string[]): Promise<void> {
   console.log(`ranking evaluation on ${name} (${ex.source}): ${ex.n} examples, time split train ${split.train.length} / valid ${split.valid.length} / test ${split.test.length} (test from ${new Date(split.testFromMs).toISOString()})`);
   console.log(`multi-task shape chosen on valid: ${ev.selection.map((x) => `emb ${x.embDim} → valid loss ${x.validLoss.toFixed(5)}`).join(', ')}; kept emb ${ev.multitask.model.spec.embDim}`);
   console.log(rankingTable(ev.rows));
+  for (const h of ev.heads) {
+    const d = ev.aucDiff[h];
+    console.log(`  ${h.padEnd(9)} multitask − ${d.baseline}: AUC ${d.diff >= 0 ? '+' : ''}${d.diff.toFixed(4)} (95% CI ${d.ciLow.toFixed(4)} … ${d.ciHigh.toFixed(4)})`);
+  }
   const beaten = ev.heads.filter((h) => ev.wins[h]);
   console.log(`multi-task beats both baselines on AUC for ${beaten.length}/${ev.heads.length} heads with enough positives (${ev.heads.join(', ')})`);
   console.log(
@@ -120,6 +124,7 @@ export async function runEvalRanking(argv: string[]): Promise<void> {
       heads: ev.heads,
       rows: ev.rows.map((r) => ({ ...r, auc: round(r.auc), log_loss: round(r.log_loss), ece: round(r.ece) })),
       multitask_beats_baselines: ev.wins,
+      auc_diff_vs_best_baseline: Object.fromEntries(ev.heads.map((h) => [h, { baseline: ev.aucDiff[h].baseline, diff: round(ev.aucDiff[h].diff), ci_low: round(ev.aucDiff[h].ciLow), ci_high: round(ev.aucDiff[h].ciHigh) }])),
       model_selection: ev.selection.map((x) => ({ ...x, validLoss: round(x.validLoss) })),
       selected_emb_dim: ev.multitask.model.spec.embDim,
       all_heads_beaten: beaten.length === ev.heads.length && ev.heads.length > 0,

@@ -15,6 +15,7 @@ import { calibrate, fitCalibrator, type Calibrator } from '../training/ranking/c
 import type { RankingExamples, RankingTask, TimeSplit } from '../training/ranking/examples.js';
 import { auc, expectedCalibrationError, logLoss, positives } from '../training/ranking/metrics.js';
 import { trainRanker, type RankerTrainOptions, type TrainedRanker } from '../training/ranking/train-ranker.js';
+import { mulberry32 } from '../util/prng.js';
 
 export interface HeadMetrics {
   model: string;
@@ -34,6 +35,8 @@ export interface RankingEvalResult {
   logistic: TrainedRanker;
   /** Heads where the multi-task model's AUC beats both baselines. */
   wins: Record<string, boolean>;
+  /** Per head: multi-task AUC − the better baseline's, with a 95 % paired-bootstrap interval over test examples. */
+  aucDiff: Record<string, { baseline: string; diff: number; ciLow: number; ciHigh: number }>;
   /** The multi-task shapes tried and their validation losses (the lowest is `multitask`). */
   selection: { embDim: number; hidden: number[]; validLoss: number }[];
 }
@@ -50,6 +53,8 @@ export interface RankingEvalOptions {
    * when users and items have few examples each).
    */
   candidates?: RankerTrainOptions[];
+  /** Paired bootstrap resamples of the test set for the AUC-difference intervals (Poisson(1) weights). */
+  bootstrapResamples?: number;
   logistic?: RankerTrainOptions;
   log?: (line: string) => void;
 }
@@ -82,8 +87,10 @@ export async function evaluateRankers(ex: RankingExamples, split: TimeSplit, o: 
   });
 
   const rows: HeadMetrics[] = [];
+  const testScores = new Map<string, Float32Array>();
   const add = (model: string, task: RankingTask, score: Float32Array, prob: Float32Array) => {
     const y = labelsOf(task, test);
+    testScores.set(`${model}|${task}`, score);
     rows.push({
       model,
       head: task,
@@ -117,11 +124,48 @@ export async function evaluateRankers(ex: RankingExamples, split: TimeSplit, o: 
     add('heuristic', task, hTest, hTest.map((s) => calibrate(c, s)));
   }
   const wins: Record<string, boolean> = {};
+  const aucDiff: Record<string, { baseline: string; diff: number; ciLow: number; ciHigh: number }> = {};
   for (const task of heads) {
     const get = (m: string) => rows.find((r) => r.model === m && r.head === task)?.auc ?? Number.NaN;
     wins[task] = get('multitask') > get('logistic') && get('multitask') > get('heuristic');
+    const baseline = get('logistic') >= get('heuristic') ? 'logistic' : 'heuristic';
+    aucDiff[task] = {
+      baseline,
+      ...pairedBootstrapAucDiff(testScores.get(`multitask|${task}`)!, testScores.get(`${baseline}|${task}`)!, labelsOf(task, test), o.bootstrapResamples ?? 100, 7),
+    };
   }
-  return { rows, heads, multitask, logistic, wins, selection };
+  return { rows, heads, multitask, logistic, wins, aucDiff, selection };
+}
+
+/**
+ * AUC(a) − AUC(b) on the same examples, and a 95 % percentile interval from a paired bootstrap: each resample
+ * weights every example by a Poisson(1) draw (the same weights for both models), so the interval reflects how much
+ * the difference depends on which test examples happened to be drawn.
+ */
+export function pairedBootstrapAucDiff(a: Float32Array, b: Float32Array, labels: Float32Array, resamples: number, seed: number): { diff: number; ciLow: number; ciHigh: number } {
+  const diff = auc(a, labels) - auc(b, labels);
+  const rand = mulberry32(seed);
+  const w = new Float32Array(labels.length);
+  const diffs: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < w.length; i++) w[i] = poisson1(rand);
+    diffs.push(auc(a, labels, w) - auc(b, labels, w));
+  }
+  diffs.sort((x, y) => x - y);
+  const q = (p: number) => diffs[Math.min(diffs.length - 1, Math.max(0, Math.floor(p * diffs.length)))] ?? Number.NaN;
+  return { diff, ciLow: q(0.025), ciHigh: q(0.975) };
+}
+
+/** A Poisson(1) draw (Knuth's method). */
+function poisson1(rand: () => number): number {
+  const limit = Math.exp(-1);
+  let k = 0;
+  let p = rand();
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
+  return k;
 }
 
 /** The heuristic ranker's score of examples `idx`: Σ weight × feature over the example's logged features. */

@@ -155,10 +155,12 @@ export const DEFAULT_CONFIG = {
     share: 0.1,
     /** `thompson` (Beta posteriors of like-or-complete per impression from the real-time counters) or `epsilon-greedy`. */
     policy: 'thompson' as 'thompson' | 'epsilon-greedy',
-    /** Candidates with fewer impressions than this (all-time) form the exploration pool. */
+    /** Candidates with fewer impressions than this (decayed 1-day counter) form the exploration pool… */
     maxImpressions: 200,
-    /** Draws used to compute a Thompson-sampled item's propensity (Monte Carlo). */
-    propensityDraws: 200,
+    /** …of at most this many, the best by ranker score. */
+    poolSize: 150,
+    /** Draws used to estimate a Thompson-sampled item's propensity (Monte Carlo; unbiased). */
+    propensityDraws: 50,
   },
   retrieval: {
     /** Load `<data>/models/retrieval/CURRENT` at start and serve the two-tower source. */

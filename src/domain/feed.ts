@@ -70,8 +70,12 @@ export interface ServeRecord {
   scores: Record<string, Float32Array>;
   /** Candidates removed by filters. */
   removed: { item_id: string; filter: string; reason: string }[];
-  /** The slate served, with each item's probability of being shown under the serving policy (1 = deterministic). */
-  slate: { item_id: string; position: number; score: number; propensity: number }[];
+  /**
+   * The slate served. `propensity`: the probability of this item at this position under the serving policy, given
+   * the items served at earlier positions (their product is the probability of the whole slate); 1 − share for a kept
+   * slot, share × the pick probability for an exploration slot (`explored`), 1 when no exploration was possible.
+   */
+  slate: { item_id: string; position: number; score: number; propensity: number; explored?: boolean }[];
   timings_ms: Record<string, number>;
   degraded: string[];
 }

@@ -105,7 +105,7 @@ export class FeedService {
         degraded: (component) => m?.feedDegraded.inc({ component }),
         fallback: (name) => m?.feedFallback.inc({ fallback: name }),
       },
-      { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular },
+      { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular, exploration: this.config.exploration },
     );
   }
 

@@ -26,6 +26,8 @@ export interface PipelineSpec {
   ranker: Ranker;
   fallbackRanker: Ranker;
   rerankers: ReRanker[];
+  /** Give a share of slots to exploration (config `exploration`), logging propensities. */
+  explore?: boolean;
   sideEffects: SideEffect[];
 }
 
@@ -50,6 +52,7 @@ export function feedPipelines(deps: {
       ranker: deps.learnedRanker?.(heuristic) ?? heuristic,
       fallbackRanker: heuristic,
       rerankers,
+      explore: true,
       sideEffects: deps.sideEffects,
     },
     // the home feed with the heuristic ranker: the baseline the learned ranker is compared with
@@ -60,6 +63,7 @@ export function feedPipelines(deps: {
       ranker: heuristic,
       fallbackRanker: sourceScoreRanker,
       rerankers,
+      explore: true,
       sideEffects: deps.sideEffects,
     },
     trending: {

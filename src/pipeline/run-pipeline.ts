@@ -19,6 +19,10 @@ import type { ItemBatch } from '../features/feature-store.js';
 import { assembleFeatures } from '../ranking/feature-assembly.js';
 import type { RankingBatch, RankResult } from '../ranking/ranker.js';
 import type { SlateItem, SlateItemInfo } from '../reranking/reranker.js';
+import type { FeedloopConfig } from '../config/config.js';
+import { explorationPool } from '../exploration/exploration-pool.js';
+import { explorerFor } from '../exploration/explorers.js';
+import { requestRand } from '../exploration/request-rand.js';
 import { withDeadline } from './deadline.js';
 import type { Candidate, FeedContext } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
@@ -40,7 +44,12 @@ export interface RunOptions {
   rankingMs?: number;
   /** The last-resort list when the store cannot answer. */
   popular?: PopularList;
+  /** Exploration settings (config `exploration`); used by pipelines with `explore: true`. */
+  exploration?: FeedloopConfig['exploration'];
 }
+
+/** Salt of the per-request exploration RNG (replays of a request id reproduce its draws). */
+export const EXPLORATION_SALT = 0x5107;
 
 export interface PipelineRun {
   response: FeedResponse;
@@ -182,7 +191,33 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   }
   slate = slate.slice(0, limit);
 
-  // 6. a short slate is topped up: trending + fresh through the filters, else the popular list
+  // 6. exploration: a share of slots to items with few impressions, every shown item's propensity logged
+  const ex = opts.exploration;
+  if (spec.explore && ex && ex.share > 0 && storeOk && slate.length > 0) {
+    try {
+      const pool = explorationPool(candidates, batch.features, batch.featureNames, ex.maxImpressions, { slate, scores: ranked.scores, attrs })
+        .sort((a, b) => b.item.score - a.item.score)
+        .slice(0, ex.poolSize);
+      slate = explorerFor(ex.policy).explore(
+        slate,
+        pool,
+        {
+          share: ex.share,
+          propensityDraws: ex.propensityDraws,
+          maxPerAuthor: ctx.config.maxPerAuthor,
+          authorWindow: ctx.config.authorWindow,
+          maxPerCategory: ctx.config.maxPerCategory,
+          categoryWindow: ctx.config.categoryWindow,
+          infoOf: (id) => infoByItem.get(id) ?? {},
+        },
+        requestRand(ctx.request.requestId, EXPLORATION_SALT),
+      );
+    } catch {
+      degrade(`explorer:${ex.policy}`);
+    }
+  }
+
+  // 7. a short slate is topped up: trending + fresh through the filters, else the popular list
   if (slate.length < limit) slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback);
   lap('reranking');
   timings.total = performance.now() - t0;

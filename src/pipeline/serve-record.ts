@@ -31,7 +31,7 @@ export function serveRecord(
     features: batch.features,
     scores: { score: ranked.scores, ...ranked.components },
     removed,
-    slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity })),
+    slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity, ...((s as { explored?: boolean }).explored ? { explored: true } : {}) })),
     timings_ms: roundAll(timings),
     degraded,
   };

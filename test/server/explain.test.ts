@@ -52,7 +52,7 @@ void describe('GET /v1/feed/explain', () => {
       );
       for (const s of e.sources) assert.equal(typeof s.score, 'number');
       assert.equal(e.reranking.served_position, 3);
-      assert.equal(e.reranking.propensity, 1);
+      assert.ok(e.reranking.propensity > 0 && e.reranking.propensity <= 1);
       assert.equal(typeof e.reranking.ranker_rank, 'number');
       assert.equal(e.reranking.moved_by, e.reranking.ranker_rank - 3);
       assert.deepEqual(Object.keys(e.features), [...RANKING_FEATURES]);

@@ -1,0 +1,209 @@
+/**
+ * Beta distribution helpers for Thompson sampling: a sampler (two Gamma draws, Marsaglia–Tsang) and the regularized
+ * incomplete beta function I_x(a, b) (the Beta CDF), used to compute a Thompson pick's propensity with less
+ * Monte Carlo noise. No dependencies, no objects per draw; every draw comes from the caller's `rand`, so results are
+ * reproducible from a seed.
+ */
+import { gaussian, type Rand } from '../util/prng.js';
+
+/**
+ * One draw from Gamma(shape, 1), shape > 0 (Marsaglia & Tsang 2000, "A simple method for generating gamma
+ * variables"; shape < 1 through Gamma(shape + 1)·U^(1/shape)).
+ */
+export function sampleGamma(shape: number, rand: Rand): number {
+  if (shape < 1) {
+    const u = 1 - rand(); // (0, 1]
+    return sampleGamma(shape + 1, rand) * Math.pow(u, 1 / shape);
+  }
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = gaussian(rand);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rand();
+    const x2 = x * x;
+    if (u < 1 - 0.0331 * x2 * x2) return d * v;
+    if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** One draw from Beta(a, b), a, b > 0: X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+export function sampleBeta(a: number, b: number, rand: Rand): number {
+  const x = sampleGamma(a, rand);
+  const y = sampleGamma(b, rand);
+  const s = x + y;
+  // Both draws underflow to 0 only for tiny shapes (< 1); the limit distribution is then Bernoulli(a / (a + b)).
+  if (!(s > 0)) return rand() < a / (a + b) ? 1 : 0;
+  return x / s;
+}
+
+/**
+ * Beta draws for a fixed list of shape pairs on the hot path: shapes are preprocessed once (Marsaglia–Tsang's d and
+ * c), normals come from the polar method with the spare kept, and uniforms from an inlined mulberry32 stream seeded
+ * by the caller (so the draws stay reproducible from a request's seed). ~3× faster than `sampleBeta` with a closure
+ * `rand`. Shapes must be > 0.
+ */
+export class BetaSampler {
+  private readonly dA: Float64Array;
+  private readonly cA: Float64Array;
+  private readonly powA: Float64Array;
+  private readonly dB: Float64Array;
+  private readonly cB: Float64Array;
+  private readonly powB: Float64Array;
+  private readonly mean: Float64Array;
+  private state: number;
+  private spare = 0;
+  private hasSpare = false;
+
+  constructor(alpha: ArrayLike<number>, beta: ArrayLike<number>, seed: number) {
+    const n = alpha.length;
+    this.dA = new Float64Array(n);
+    this.cA = new Float64Array(n);
+    this.powA = new Float64Array(n);
+    this.dB = new Float64Array(n);
+    this.cB = new Float64Array(n);
+    this.powB = new Float64Array(n);
+    this.mean = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      prepareShape(alpha[i], i, this.dA, this.cA, this.powA);
+      prepareShape(beta[i], i, this.dB, this.cB, this.powB);
+      this.mean[i] = alpha[i] / (alpha[i] + beta[i]);
+    }
+    this.state = seed >>> 0;
+  }
+
+  /** One draw from Beta(alpha[i], beta[i]). */
+  draw(i: number): number {
+    let x = this.gamma(this.dA[i], this.cA[i]);
+    if (this.powA[i] !== 0) x *= Math.pow(1 - this.uniform(), this.powA[i]);
+    let y = this.gamma(this.dB[i], this.cB[i]);
+    if (this.powB[i] !== 0) y *= Math.pow(1 - this.uniform(), this.powB[i]);
+    const s = x + y;
+    // Both draws underflow to 0 only for tiny shapes (< 1); the limit distribution is then Bernoulli(mean).
+    if (!(s > 0)) return this.uniform() < this.mean[i] ? 1 : 0;
+    return x / s;
+  }
+
+  /** Uniform on [0, 1) (mulberry32, as in util/prng). */
+  uniform(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  private normal(): number {
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * this.uniform() - 1;
+      v = 2 * this.uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * f;
+    this.hasSpare = true;
+    return u * f;
+  }
+
+  private gamma(d: number, c: number): number {
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      const x2 = x * x;
+      if (u < 1 - 0.0331 * x2 * x2) return d * v;
+      if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+}
+
+/** Marsaglia–Tsang constants for Gamma(shape); shape < 1 draws Gamma(shape + 1)·U^(1/shape). */
+function prepareShape(shape: number, i: number, d: Float64Array, c: Float64Array, pow: Float64Array): void {
+  const k = shape < 1 ? shape + 1 : shape;
+  d[i] = k - 1 / 3;
+  c[i] = 1 / Math.sqrt(9 * d[i]);
+  pow[i] = shape < 1 ? 1 / shape : 0;
+}
+
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7; relative error ~1e-15). */
+export function lnGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  const z = x - 1;
+  let s = LANCZOS[0];
+  for (let i = 1; i < 9; i++) s += LANCZOS[i] / (z + i);
+  const t = z + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
+}
+
+/** ln B(a, b). */
+export function lnBeta(a: number, b: number): number {
+  return lnGamma(a) + lnGamma(b) - lnGamma(a + b);
+}
+
+/**
+ * The regularized incomplete beta function I_x(a, b) = P(X ≤ x) for X ~ Beta(a, b) (continued fraction, modified
+ * Lentz; absolute error ~1e-14 for a, b up to a few thousand). `lnB` may pass a precomputed ln B(a, b).
+ * Survival P(X > x) = I_{1−x}(b, a), computed directly (no cancellation in the tails).
+ */
+export function regularizedBeta(x: number, a: number, b: number, lnB = lnBeta(a, b)): number {
+  if (!(x > 0)) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(a * Math.log(x) + b * Math.log1p(-x) - lnB);
+  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
+  return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+}
+
+const TINY = 1e-300;
+
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const qab = a + b;
+  const qap = a + 1;
+  const qam = a - 1;
+  let c = 1;
+  let d = 1 - (qab * x) / qap;
+  if (Math.abs(d) < TINY) d = TINY;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 1000; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = 1 + aa / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < TINY) d = TINY;
+    c = 1 + aa / c;
+    if (Math.abs(c) < TINY) c = TINY;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}

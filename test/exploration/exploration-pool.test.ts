@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FeedloopError } from '../../src/errors.js';
+import { explorationPool } from '../../src/exploration/exploration-pool.js';
+import { requestRand } from '../../src/exploration/request-rand.js';
+import { ITEM_SERVING_FEATURES } from '../../src/features/definitions.js';
+import { RANKING_FEATURES } from '../../src/ranking/feature-assembly.js';
+
+void describe('explorationPool', () => {
+  const names = RANKING_FEATURES;
+  const F = names.length;
+  const col = (n: (typeof ITEM_SERVING_FEATURES)[number]) => names.indexOf(n);
+  const candidates = ['a', 'b', 'c', 'd', 'b'].map((itemId) => ({ itemId, sources: [{ name: 'trending', score: 1 }] }));
+  const features = new Float32Array(candidates.length * F);
+  const set = (i: number, impressions: number, likes: number, completions: number) => {
+    features[i * F + col('log_impressions_1d')] = Math.log1p(impressions);
+    features[i * F + col('log_likes_1d')] = Math.log1p(likes);
+    features[i * F + col('log_completions_1d')] = Math.log1p(completions);
+  };
+  set(0, 5, 1, 2); // in the slate
+  set(1, 50, 3, 4);
+  set(2, 500, 0, 0); // too many impressions
+  set(3, 0, 0, 0);
+  set(4, 1, 0, 0); // repeated id: first occurrence wins
+  features[3 * F + col('log_likes_1d')] = Number.NaN;
+
+  void it('keeps little-shown candidates outside the slate, with counts from the feature rows', () => {
+    const pool = explorationPool(candidates, features, names, 200, {
+      slate: [{ itemId: 'a' }],
+      scores: Float32Array.from([5, 4, 3, 2, 1]),
+      attrs: { authorIds: ['u1', 'u2', 'u3', undefined, 'u5'], categories: ['k1', 'k2', 'k3', 'k4', 'k5'] },
+    });
+    assert.deepEqual(
+      pool.map((c) => c.item.itemId),
+      ['b', 'd'],
+    );
+    const [b, d] = pool;
+    assert.ok(Math.abs(b.impressions - 50) < 1e-4 && Math.abs(b.positives - 7) < 1e-4);
+    assert.equal(b.item.score, 4);
+    assert.equal(b.item.propensity, 1);
+    assert.equal(b.authorId, 'u2');
+    assert.equal(b.category, 'k2');
+    assert.equal(d.positives, 0, 'NaN reads as 0');
+    assert.equal(d.authorId, undefined);
+  });
+
+  void it('reads scores from scored candidates, returns [] for a batch without the counters, rejects bad shapes', () => {
+    const scored = candidates.map((c, i) => ({ ...c, score: 10 + i }));
+    assert.deepEqual(
+      explorationPool(scored, features, names, 200, { slate: [] }).map((c) => c.item.score),
+      [10, 11, 13],
+    );
+    assert.deepEqual(explorationPool(candidates, new Float32Array(0), [], 200, { slate: [] }), []);
+    assert.throws(
+      () => explorationPool(candidates, features.subarray(F), names, 200, { slate: [] }),
+      (e: unknown) => e instanceof FeedloopError && e.code === 'invalid_batch',
+    );
+  });
+});
+
+void describe('requestRand', () => {
+  void it('is reproducible per (request id, salt) and differs across them', () => {
+    const draw = (id: string, salt: number) => {
+      const r = requestRand(id, salt);
+      return [r(), r(), r()];
+    };
+    assert.deepEqual(draw('req-1', 1), draw('req-1', 1));
+    assert.notDeepEqual(draw('req-1', 1), draw('req-2', 1));
+    assert.notDeepEqual(draw('req-1', 1), draw('req-1', 2));
+    for (const x of draw('z', 0)) assert.ok(x >= 0 && x < 1);
+  });
+});

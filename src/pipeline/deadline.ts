@@ -6,11 +6,15 @@
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'error'; error?: unknown };
 
-/** Runs `work(signal)` against a `ms` deadline. Never throws: errors and timeouts come back as outcomes. */
+/**
+ * Runs `work(signal)` against a `ms` deadline (no timer when `ms` is not finite). Never throws: errors and timeouts
+ * come back as outcomes.
+ */
 export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => T | Promise<T>): Promise<Outcome<T>> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Outcome<T>>((resolve) => {
+    if (!Number.isFinite(ms)) return;
     timer = setTimeout(() => {
       ac.abort(new DeadlineExceededError(ms));
       resolve({ ok: false, reason: 'timeout' });

@@ -27,7 +27,8 @@ import { withDeadline } from './deadline.js';
 import type { Candidate, FeedContext } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
 import type { PopularList } from './popular-list.js';
-import { pickAttrs, round, roundAll, serveRecord } from './serve-record.js';
+import { applyFilters } from '../filtering/apply-filters.js';
+import { round, roundAll, serveRecord } from './serve-record.js';
 
 export interface PipelineObserver {
   stage?(stage: string, ms: number): void;
@@ -96,7 +97,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   const results = await Promise.all(
     spec.sources.map(async (src) => {
       const quota = ctx.config.quotas[src.name] ?? 100;
-      const out = Number.isFinite(sourcesMs) ? await withDeadline(sourcesMs, (signal) => src.fetch(ctx, quota, signal)) : await settle(() => src.fetch(ctx, quota));
+      const out = await withDeadline(sourcesMs, (signal) => src.fetch(ctx, quota, signal));
       if (out.ok) return { src, items: out.value };
       degrade(out.reason === 'timeout' ? `source:${src.name}:deadline` : `source:${src.name}`);
       return { src, items: [] };
@@ -124,25 +125,16 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   let storeOk = true;
   try {
     attrs = ctx.store.itemBatch(candidates.map((c) => c.itemId));
-    for (const f of spec.filters) {
-      const verdicts = f.apply(ctx, candidates, attrs);
-      const keep: number[] = [];
-      const counts: Record<string, number> = {};
-      verdicts.forEach((reason, i) => {
-        if (reason === undefined) keep.push(i);
-        else {
-          removed.push({ item_id: candidates[i].itemId, filter: f.name, reason });
-          counts[reason] = (counts[reason] ?? 0) + 1;
-        }
-      });
-      for (const [reason, n] of Object.entries(counts)) {
-        removedByReason[reason] = (removedByReason[reason] ?? 0) + n;
-        obs.removed?.(f.name, reason, n);
-      }
-      if (keep.length !== candidates.length) {
-        candidates = keep.map((i) => candidates[i]);
-        attrs = pickAttrs(attrs, keep);
-      }
+    const counts = new Map<string, number>(); // `filter\0reason` → removals
+    ({ candidates, attrs } = applyFilters(spec.filters, ctx, candidates, attrs, (filter, itemId, reason) => {
+      removed.push({ item_id: itemId, filter, reason });
+      removedByReason[reason] = (removedByReason[reason] ?? 0) + 1;
+      const key = `${filter}\0${reason}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }));
+    for (const [key, n] of counts) {
+      const [filter, reason] = key.split('\0');
+      obs.removed?.(filter, reason, n);
     }
     lap('filters');
     batch = assembleFeatures(ctx, candidates, attrs);
@@ -162,7 +154,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   let ranked: RankResult = { scores: new Float32Array(0) };
   if (candidates.length > 0) {
     const rankingMs = opts.rankingMs ?? Number.POSITIVE_INFINITY;
-    const out = Number.isFinite(rankingMs) ? await withDeadline(rankingMs, (signal) => spec.ranker.rank(ctx, batch, signal)) : await settle(() => spec.ranker.rank(ctx, batch));
+    const out = await withDeadline(rankingMs, (signal) => spec.ranker.rank(ctx, batch, signal));
     if (out.ok && out.value.scores.length === candidates.length) ranked = out.value;
     else {
       degrade(out.ok || out.reason === 'error' ? `ranker:${spec.ranker.name}` : `ranker:${spec.ranker.name}:deadline`);
@@ -259,15 +251,6 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   };
 }
 
-/** Runs `work` without a deadline, as an outcome. */
-async function settle<T>(work: () => T | Promise<T>): Promise<{ ok: true; value: T } | { ok: false; reason: 'error'; error: unknown }> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    return { ok: false, reason: 'error', error };
-  }
-}
-
 /** Appends fallback items (never ones already in the slate) until the slate holds `limit` items or the lists run out. */
 function topUp(
   spec: PipelineSpec,
@@ -286,28 +269,22 @@ function topUp(
       const now = ctx.request.nowMs;
       const fresh = ctx.store.fresh(need * 2, now, ctx.config.freshMaxAgeMs).map((x) => ({ ...x, source: 'fresh' }));
       const pool = [...ctx.store.trending(need * 4, now).map((x) => ({ ...x, source: 'trending' })), ...fresh].filter((x) => !have.has(x.itemId));
-      let cands: Candidate[] = [];
+      const cands: Candidate[] = [];
       const seen = new Set<string>();
       for (const x of pool) {
         if (seen.has(x.itemId)) continue;
         seen.add(x.itemId);
         cands.push({ itemId: x.itemId, sources: [{ name: x.source, score: x.score }] });
       }
-      let attrs = ctx.store.itemBatch(cands.map((c) => c.itemId));
-      for (const f of spec.filters) {
-        const verdicts = f.apply(ctx, cands, attrs);
-        const keep = verdicts.flatMap((reason, i) => (reason === undefined ? [i] : []));
-        cands = keep.map((i) => cands[i]);
-        attrs = pickAttrs(attrs, keep);
-      }
-      for (const c of cands) {
+      const kept = applyFilters(spec.filters, ctx, cands, ctx.store.itemBatch(cands.map((c) => c.itemId))).candidates;
+      for (const c of kept) {
         if (out.length >= limit) break;
         out.push({ ...c, score: 0, propensity: 1 });
         have.add(c.itemId);
       }
       if (out.length > slate.length) fallback('trending+fresh');
     } catch {
-      storeOk = false;
+      // the store failed after all: the popular list below
     }
   }
   if (out.length < limit && popular) {

@@ -1,6 +1,5 @@
 /** Builds the serve-log record of a request (see `ServeRecord` in src/domain/feed.ts). */
 import type { ServeRecord } from '../domain/feed.js';
-import type { ItemBatch } from '../features/feature-store.js';
 import type { RankingBatch, RankResult } from '../ranking/ranker.js';
 import type { SlateItem } from '../reranking/reranker.js';
 import type { FeedContext } from './feed-context.js';
@@ -34,17 +33,6 @@ export function serveRecord(
     slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity, ...((s as { explored?: boolean }).explored ? { explored: true } : {}) })),
     timings_ms: roundAll(timings),
     degraded,
-  };
-}
-
-/** The rows `keep` of an item batch. */
-export function pickAttrs(a: ItemBatch, keep: number[]): ItemBatch {
-  return {
-    known: Uint8Array.from(keep, (i) => a.known[i]),
-    deleted: Uint8Array.from(keep, (i) => a.deleted[i]),
-    authorIds: keep.map((i) => a.authorIds[i]),
-    categories: keep.map((i) => a.categories[i]),
-    createdAtMs: Float64Array.from(keep, (i) => a.createdAtMs[i]),
   };
 }
 

@@ -1,5 +1,5 @@
 /** Small durable-file helpers for the embedded backends (positional I/O, directory fsync, atomic replace). */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -52,6 +52,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw err;
   }
   await fsyncDir(dirname(path));
+}
+
+/**
+ * Replaces the folder `dir` as a whole: `fill(tmp)` writes the new contents into a temporary sibling, which is then
+ * renamed into place (the old folder moved aside first and removed after), and the parent directory fsynced, so
+ * readers see the old or the new folder, never half of one. On failure the temporary folder is removed.
+ */
+export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const stamp = `${process.pid}-${Date.now()}-${randomBytes(2).toString('hex')}`;
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${stamp}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = join(dirname(dir), `.${basename(dir)}.old-${stamp}`);
+  let hadOld = true;
+  try {
+    await rename(dir, old);
+  } catch (err) {
+    if (!isErrnoCode(err, 'ENOENT')) throw err;
+    hadOld = false;
+  }
+  await rename(tmp, dir);
+  await fsyncDir(dirname(dir));
+  if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
 /** True when `err` is a Node system error with the given code (e.g. `ENOENT`). */

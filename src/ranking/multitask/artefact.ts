@@ -10,12 +10,12 @@
  * `<data>/models/ranking/CURRENT` names the version the server loads (written last, by `feedloop train ranking`).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CorruptDataError } from '../../errors.js';
 import { EmbeddingTable } from '../../training/embedding-table.js';
 import type { Calibrator } from '../../training/ranking/calibration.js';
-import { fsyncDir, writeFileAtomic } from '../../util/file-io.js';
+import { replaceDirAtomic, writeFileAtomic } from '../../util/file-io.js';
 import { buildServingGraph, servingPlan } from './serving.js';
 import { MultiTaskModel, type MultiTaskMeta } from './model.js';
 import { EMBEDDING_FIELDS, layerShapes, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
@@ -66,23 +66,11 @@ export async function saveRankerArtefact(model: MultiTaskModel, dir: string, val
     calibrators: calibrators.map((c) => c ?? null),
     weights: { file: 'weights.f32', floats, sha256: createHash('sha256').update(bytes).digest('hex'), blocks: layout },
   };
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${stamp}`);
-  await mkdir(tmp, { recursive: true });
-  await writeFile(join(tmp, 'weights.f32'), bytes);
-  await writeFile(join(tmp, 'serve.onnx'), buildServingGraph(servingPlan(model, valueWeights)));
-  await writeFile(join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
-  const old = join(dirname(dir), `.${basename(dir)}.old-${stamp}`);
-  let hadOld = true;
-  try {
-    await rename(dir, old);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    hadOld = false;
-  }
-  await rename(tmp, dir);
-  await fsyncDir(dirname(dir));
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  await replaceDirAtomic(dir, async (tmp) => {
+    await writeFile(join(tmp, 'weights.f32'), bytes);
+    await writeFile(join(tmp, 'serve.onnx'), buildServingGraph(servingPlan(model, valueWeights)));
+    await writeFile(join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+  });
 }
 
 /** Reads an artefact folder, checking its format, layout and checksum. */

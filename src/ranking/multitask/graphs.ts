@@ -11,7 +11,7 @@
  * The serving graph (folded weights, id tables inside, user part once per request) is in serving.ts.
  */
 import { GraphBuilder, attr, type ElemType } from '../../training/onnx-writer.js';
-import { candidateDim, layerShapes, type CompiledNormaliser, type DenseLayer, type MultiTaskSpec } from './spec.js';
+import { layerShapes, type CompiledNormaliser, type MultiTaskSpec } from './spec.js';
 
 /**
  * Inputs: `X` [B, D], `Y` [B, T], `M` [B, T], and per layer l `w{l}` [in, out], `b{l}` [out].
@@ -75,17 +75,4 @@ export interface ServeGraphParts {
   invKept: Float32Array;
   /** Per head: the value model's weight. */
   valueWeights: Float32Array;
-}
-
-/** The user part of the first layer: out = e_user · W₀[candidateDim …] + b₀ (e_user may be empty when embDim = 0). */
-export function userContribution(spec: MultiTaskSpec, layer0: DenseLayer, eUser: Float32Array, out: Float32Array): void {
-  const Dc = candidateDim(spec);
-  const O = layer0.b.length;
-  out.set(layer0.b);
-  for (let k = 0; k < spec.embDim; k++) {
-    const e = eUser[k];
-    if (e === 0) continue;
-    const wo = (Dc + k) * O;
-    for (let j = 0; j < O; j++) out[j] += e * layer0.w[wo + j];
-  }
 }

@@ -1,14 +1,15 @@
 /**
  * A trained multi-task ranker: spec, normaliser, hashed id-embedding tables, dense layers and per-head calibrators,
- * plus what scoring needs: the candidate rows (normalised dense features + item/author/category embeddings), the
- * user's first-layer contribution, and calibrated head outputs. The onnxruntime session lives in `OnnxScorer`.
+ * plus what training and evaluation need: the input rows (normalised dense features + item/author/category
+ * embeddings + user dots), calibrated head outputs (the JS reference of the serving graph), and the constants the
+ * serving graph folds in. Serving itself is `OnnxScorer` (serving.ts, onnx-scorer.ts).
  */
 import { EmbeddingTable, IdIndex } from '../../training/embedding-table.js';
 import { calibrate, correctForNegativeSampling, type Calibrator } from '../../training/ranking/calibration.js';
 import type { RankingTask } from '../../training/ranking/examples.js';
 import { ValidationError } from '../../errors.js';
-import { userContribution, type ServeGraphParts } from './graphs.js';
-import { EMBEDDING_FIELDS, candidateDim, compileNormaliser, layerShapes, normaliseRows, type CompiledNormaliser, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
+import type { ServeGraphParts } from './graphs.js';
+import { EMBEDDING_FIELDS, candidateDim, compileNormaliser, normaliseRows, type CompiledNormaliser, type DenseLayer, type EmbeddingField, type MultiTaskSpec, type Normaliser } from './spec.js';
 
 export interface MultiTaskMeta {
   version: string;
@@ -33,13 +34,8 @@ export interface MultiTaskParts {
   calibrators: (Calibrator | undefined)[];
 }
 
-/** Bound of the per-item embedding-block cache (entries); it is cleared when full. */
-const MAX_CACHED_ITEMS = 1 << 20;
-
 export class MultiTaskModel {
   private readonly indexes: Record<EmbeddingField, IdIndex>;
-  private readonly blocks = new Map<string, { author: string | undefined; category: string | undefined; block: Float32Array }>();
-  private cacheBlocks = true;
   private compiled: CompiledNormaliser | undefined;
   private compiledFrom: Normaliser | undefined;
 
@@ -99,9 +95,9 @@ export class MultiTaskModel {
   }
 
   /**
-   * Writes each candidate's [item | author | category] embeddings and their 3 dots with the user embedding into
-   * `out` (rows of `stride`, from `offset`; default: packed rows of 3·embDim + 3). The serving path's only JS work
-   * per candidate.
+   * Writes each example's [item | author | category] embeddings and their 3 dots with the user embedding into `out`
+   * (rows of `stride`, from `offset`; default: packed rows of 3·embDim + 3). Training and batch prediction only; the
+   * serving graph gathers the rows itself (serving.ts).
    */
   embeddingRows(
     n: number,
@@ -114,49 +110,23 @@ export class MultiTaskModel {
     offset = 0,
   ): void {
     const d = this.spec.embDim;
-    const w = 3 * d;
+    const { tables } = this.parts;
     for (let i = 0; i < n; i++) {
       const o = offset + i * stride;
-      const block = this.itemBlock(itemIds[i], authorIds[i], categories[i]);
+      out.fill(0, o, o + 3 * d);
+      const r0 = this.row('item', itemIds[i]);
+      const r1 = this.row('author', authorIds[i]);
+      const r2 = this.row('category', categories[i]);
+      if (r0 >= 0) tables.item.addRowTo(r0, 1, out, o);
+      if (r1 >= 0) tables.author.addRowTo(r1, 1, out, o + d);
+      if (r2 >= 0) tables.category.addRowTo(r2, 1, out, o + 2 * d);
       const eu = typeof eUser === 'function' ? eUser(i) : eUser;
-      for (let j = 0; j < w; j++) out[o + j] = block[j];
       for (let f = 0; f < 3; f++) {
         let s = 0;
-        const bo = f * d;
-        for (let j = 0; j < d; j++) s += eu[j] * block[bo + j];
-        out[o + w + f] = s;
+        for (let j = 0; j < d; j++) s += eu[j] * out[o + f * d + j];
+        out[o + 3 * d + f] = s;
       }
     }
-  }
-
-  /**
-   * The item's [item | author | category] embedding block (3 × embDim), cached per item id (the hashing and the
-   * three row reads are most of the per-candidate cost); a changed author or category replaces the entry. The
-   * cache is for a frozen model: training must call `clearCache()` after updating the tables.
-   */
-  itemBlock(itemId: string, authorId: string | undefined, category: string | undefined): Float32Array {
-    const hit = this.blocks.get(itemId);
-    if (hit && hit.author === authorId && hit.category === category) return hit.block;
-    const d = this.spec.embDim;
-    const { tables } = this.parts;
-    const block = new Float32Array(3 * d);
-    const r0 = this.row('item', itemId);
-    const r1 = this.row('author', authorId);
-    const r2 = this.row('category', category);
-    if (r0 >= 0) tables.item.addRowTo(r0, 1, block, 0);
-    if (r1 >= 0) tables.author.addRowTo(r1, 1, block, d);
-    if (r2 >= 0) tables.category.addRowTo(r2, 1, block, 2 * d);
-    if (this.cacheBlocks) {
-      if (this.blocks.size >= MAX_CACHED_ITEMS) this.blocks.clear();
-      this.blocks.set(itemId, { author: authorId, category, block });
-    }
-    return block;
-  }
-
-  /** Turns the item-block cache on (serving, evaluation) or off (training, where the tables change every step). */
-  setCaching(on: boolean): void {
-    this.cacheBlocks = on;
-    this.blocks.clear();
   }
 
   /** The user's embedding (zeros when embDim = 0). */
@@ -164,13 +134,6 @@ export class MultiTaskModel {
     const r = this.row('user', userId);
     out.fill(0, offset, offset + this.spec.embDim);
     if (r >= 0 && this.spec.embDim > 0) this.parts.tables.user.addRowTo(r, 1, out, offset);
-    return out;
-  }
-
-  /** u = e_user · W₀ᵤ + b₀: the first layer's per-request input. */
-  userInput(userId: string): Float32Array {
-    const out = new Float32Array(layerShapes(this.spec)[0][1]);
-    userContribution(this.spec, this.parts.layers[0], this.userEmbedding(userId), out);
     return out;
   }
 

@@ -91,7 +91,6 @@ export async function trainRanker(ex: RankingExamples, split: TimeSplit, o: Rank
     calibrators: tasks.map(() => undefined),
   });
 
-  model.setCaching(false);
   const B = o.batchSize ?? 512;
   const graph = await BatchGraph.create(model, B, spec.embDim > 0, o.threads ?? 2);
   const dense = layers.flatMap((l, k) => [
@@ -167,7 +166,6 @@ export async function trainRanker(ex: RankingExamples, split: TimeSplit, o: Rank
     layers[k].b.set(l.b);
   });
   for (const f of EMBEDDING_FIELDS) tables[f].data.set(best.tables[f]);
-  model.setCaching(true);
   const validLogits = split.valid.length > 0 ? await predictLogits(model, ex, split.valid) : new Float32Array(0);
   model.parts.calibrators = tasks.map((task, t) => calibratorFor(validLogits, ex.labels[task], split.valid, t, tasks.length));
   return { model, epochs, bestEpoch: best.epoch, examplesPerSec: trainMs > 0 ? (trained / trainMs) * 1000 : 0, validLogits };

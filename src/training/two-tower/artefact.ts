@@ -11,8 +11,9 @@
  *                    tower-u / tower-i (W1, b1, W2, b2 concatenated), user-matrix
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replaceDirAtomic } from '../../util/file-io.js';
 import { EmbeddingTable, IdIndex } from '../embedding-table.js';
 import { towerParamShapes, type TowerParams } from './train-graph.js';
 import type { ItemSide, TwoTowerConfig, TwoTowerMeta, TwoTowerParts } from './types.js';
@@ -79,56 +80,45 @@ function unpackTower(flat: Float32Array, dim: number, hidden: number): TowerPara
 /** Writes `parts` as an artefact folder at `dir`, replacing any previous one atomically. */
 export async function writeArtefact(parts: TwoTowerParts, dir: string): Promise<void> {
   const { config, meta } = parts;
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${stamp}`);
-  await mkdir(tmp, { recursive: true });
-  const binaries: Record<string, BinaryEntry> = {};
-  const put = async (key: string, data: Float32Array, rows: number, dim: number): Promise<void> => {
-    const bytes = bytesOf(data);
-    await writeFile(join(tmp, FILE_OF[key]), bytes);
-    binaries[key] = { file: FILE_OF[key], rows, dim, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
-  };
-  for (const k of TABLES) await put(k, parts[k].data, parts[k].rows, parts[k].dim);
-  await put('towerU', packTower(parts.towerU), config.hidden, config.dim);
-  await put('towerI', packTower(parts.towerI), config.hidden, config.dim);
-  await put('userMatrix', parts.userMatrix, parts.userMatrix.length / config.dim, config.dim);
-  const idList = (ix: IdIndex, trained: string[]): string[] => {
-    if (ix.mode === 'hashed') return trained;
-    const ids = ix.ids();
-    if (trained.some((id, k) => ids[k] !== id)) throw new Error('dense index does not start with the trained ids');
-    return ids;
-  };
-  await writeFile(join(tmp, 'user-ids.json'), JSON.stringify(idList(parts.userIndex, parts.userIds)));
-  await writeFile(join(tmp, 'item-ids.json'), JSON.stringify(idList(parts.itemIndex, parts.itemIds)));
-  await writeFile(join(tmp, 'item-sides.json'), JSON.stringify(parts.itemSides.map((s) => s ?? null)));
-  const json: ModelJson = {
-    format: ARTEFACT_FORMAT,
-    formatVersion: FORMAT_VERSION,
-    version: meta.version,
-    createdAt: meta.createdAt,
-    config,
-    meta,
-    vocab: {
-      users: parts.userIndex.size,
-      items: parts.itemIndex.size,
-      trainedUsers: parts.userIds.length,
-      trainedItems: parts.itemIds.length,
-      userIdMode: parts.userIndex.mode,
-      itemIdMode: parts.itemIndex.mode,
-    },
-    binaries,
-  };
-  await writeFile(join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
-  const old = join(dirname(dir), `.${basename(dir)}.old-${stamp}`);
-  let hadOld = true;
-  try {
-    await rename(dir, old);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    hadOld = false;
-  }
-  await rename(tmp, dir);
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  await replaceDirAtomic(dir, async (tmp) => {
+    const binaries: Record<string, BinaryEntry> = {};
+    const put = async (key: string, data: Float32Array, rows: number, dim: number): Promise<void> => {
+      const bytes = bytesOf(data);
+      await writeFile(join(tmp, FILE_OF[key]), bytes);
+      binaries[key] = { file: FILE_OF[key], rows, dim, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    };
+    for (const k of TABLES) await put(k, parts[k].data, parts[k].rows, parts[k].dim);
+    await put('towerU', packTower(parts.towerU), config.hidden, config.dim);
+    await put('towerI', packTower(parts.towerI), config.hidden, config.dim);
+    await put('userMatrix', parts.userMatrix, parts.userMatrix.length / config.dim, config.dim);
+    const idList = (ix: IdIndex, trained: string[]): string[] => {
+      if (ix.mode === 'hashed') return trained;
+      const ids = ix.ids();
+      if (trained.some((id, k) => ids[k] !== id)) throw new Error('dense index does not start with the trained ids');
+      return ids;
+    };
+    await writeFile(join(tmp, 'user-ids.json'), JSON.stringify(idList(parts.userIndex, parts.userIds)));
+    await writeFile(join(tmp, 'item-ids.json'), JSON.stringify(idList(parts.itemIndex, parts.itemIds)));
+    await writeFile(join(tmp, 'item-sides.json'), JSON.stringify(parts.itemSides.map((s) => s ?? null)));
+    const json: ModelJson = {
+      format: ARTEFACT_FORMAT,
+      formatVersion: FORMAT_VERSION,
+      version: meta.version,
+      createdAt: meta.createdAt,
+      config,
+      meta,
+      vocab: {
+        users: parts.userIndex.size,
+        items: parts.itemIndex.size,
+        trainedUsers: parts.userIds.length,
+        trainedItems: parts.itemIds.length,
+        userIdMode: parts.userIndex.mode,
+        itemIdMode: parts.itemIndex.mode,
+      },
+      binaries,
+    };
+    await writeFile(join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+  });
 }
 
 /** Reads an artefact folder; checks the format version and every binary's size and sha256. */

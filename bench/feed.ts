@@ -10,12 +10,14 @@
 import { createWorld } from '../src/demo/world.js';
 import { warmupHistory } from '../src/demo/demo.js';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { openSegmentLog } from '../src/backends/embedded/segment-log.js';
 import { retrievalModelsDir, setCurrentRetrievalModel } from '../src/retrieval/two-tower-retrieval-model.js';
 import { interactionsFromLog } from '../src/training/interactions-from-log.js';
 import { trainTwoTower } from '../src/training/two-tower/train.js';
 import { loadConfig } from '../src/config/config.js';
 import { trainRankerFromDataDir } from '../src/training/ranking/train-from-data-dir.js';
+import type { FaultSpec } from '../src/config/config.js';
 import { benchServer, percentile, round } from './util.js';
 
 /** Trains a two-tower model on the server's log (read-only), installs it and waits until the server serves it. */
@@ -44,6 +46,66 @@ async function installRanker(url: string, dataDir: string): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/** The issue's fault scenarios: a ranker 50 ms late, the ANN source failing, the feature store failing. */
+const FAULT_SCENARIOS: Record<string, FaultSpec> = {
+  ranker_delay_50ms: { component: 'ranker:learned', delayMs: 50 },
+  ann_fail: { component: 'source:two-tower', fail: true },
+  store_fail: { component: 'feature-store', fail: true },
+};
+/** What the response must name in each scenario (in `fallbacks` or `degraded`). */
+const FAULT_NAMED: Record<string, string> = { ranker_delay_50ms: 'fallback-ranker', ann_fail: 'source:two-tower', store_fail: 'feature-store' };
+
+interface FeedBody {
+  items: unknown[];
+  fallbacks?: string[];
+  degraded?: string[];
+  debug: { timings_ms: Record<string, number>; candidates_by_source: Record<string, number>; candidates_ranked: number };
+}
+
+async function feedOnce(url: string, userId: string): Promise<{ ms: number; body: FeedBody }> {
+  const t = performance.now();
+  const res = await fetch(`${url}/v1/feed?user_id=${userId}&limit=20&debug=1`);
+  const body = (await res.json()) as FeedBody;
+  const ms = performance.now() - t;
+  if (res.status !== 200 || body.items.length === 0) throw new Error(`feed failed: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { ms, body };
+}
+
+/** `requests` feed requests over `clients` concurrent clients: latencies, server stage timings, fallbacks. */
+async function measure(url: string, userIds: string[], requests: number, clients: number) {
+  const r = { latency: [] as number[], server: {} as Record<string, number[]>, candidates: [] as number[], ranked: [] as number[], fallbacks: 0, full: 0, named: new Map<string, number>(), rps: 0 };
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < requests) {
+        const { ms, body } = await feedOnce(url, userIds[(next++ * 7919) % userIds.length]);
+        r.latency.push(ms);
+        if (body.fallbacks?.length) r.fallbacks++;
+        if (body.items.length === 20) r.full++;
+        for (const n of new Set([...(body.fallbacks ?? []), ...(body.degraded ?? [])])) r.named.set(n, (r.named.get(n) ?? 0) + 1);
+        for (const [k, v] of Object.entries(body.debug.timings_ms)) (r.server[k] ??= []).push(v);
+        r.candidates.push(Object.values(body.debug.candidates_by_source).reduce((a, b) => a + b, 0));
+        r.ranked.push(body.debug.candidates_ranked);
+      }
+    }),
+  );
+  r.rps = r.latency.length / ((performance.now() - t0) / 1000);
+  return r;
+}
+
+/** The ANN index is built in the background after a (re)load: wait until the two-tower source serves. */
+async function waitRetrieval(url: string): Promise<void> {
+  for (let k = 0; k < 2400; k++) {
+    const m = (await (await fetch(`${url}/v1/models`)).json()) as { retrieval: unknown };
+    if (m.retrieval) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the ANN index was not built within 20 min');
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
 async function send(url: string, method: string, body: unknown): Promise<any> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = await res.json();
@@ -52,8 +114,9 @@ async function send(url: string, method: string, body: unknown): Promise<any> {
 }
 
 export async function benchFeed(
-  opts: { items?: number; users?: number; historyPerUser?: number; requests?: number; withModel?: boolean; withRanker?: boolean } = {},
+  opts: { items?: number; users?: number; historyPerUser?: number; requests?: number; withModel?: boolean; withRanker?: boolean; withFaults?: boolean } = {},
 ): Promise<Record<string, number>> {
+  const withFaults = opts.withFaults ?? process.env.FEEDLOOP_BENCH_FEED_FAULTS === '1';
   const withModel = opts.withModel ?? process.env.FEEDLOOP_BENCH_FEED_MODEL === '1';
   const withRanker = opts.withRanker ?? process.env.FEEDLOOP_BENCH_FEED_RANKER === '1';
   const items = opts.items ?? Number(process.env.FEEDLOOP_BENCH_FEED_ITEMS ?? 100_000);
@@ -84,43 +147,12 @@ export async function benchFeed(
 
     const modelSeconds = withModel ? await installModel(srv.url, srv.dir, 3) : 0;
     const rankerSeconds = withRanker ? await installRanker(srv.url, srv.dir) : 0;
-    if (withModel) {
-      // the ANN index is built in the background after the reload: wait until the two-tower source serves
-      for (let k = 0; k < 1200; k++) {
-        const m = (await (await fetch(`${srv.url}/v1/models`)).json()) as { retrieval: unknown };
-        if (m.retrieval) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    if (withModel) await waitRetrieval(srv.url);
 
-    let next = 0;
-    let fallbackCount = 0;
-    const one = async (client: number, lat: number[], server: Record<string, number[]>, candidates: number[]) => {
-      const u = (next++ * 7919 + client) % users;
-      const t = performance.now();
-      const res = await fetch(`${srv.url}/v1/feed?user_id=${world.userId(u)}&limit=20&debug=1`);
-      const body = (await res.json()) as { items: unknown[]; fallbacks?: string[]; debug: { timings_ms: Record<string, number>; candidates_by_source: Record<string, number> } };
-      if (body.fallbacks?.length) fallbackCount++;
-      lat.push(performance.now() - t);
-      if (res.status !== 200 || body.items.length === 0) throw new Error(`feed failed: ${res.status}`);
-      for (const [k, v] of Object.entries(body.debug.timings_ms)) (server[k] ??= []).push(v);
-      candidates.push(Object.values(body.debug.candidates_by_source).reduce((a, b) => a + b, 0));
-    };
-    // warm-up: JIT and caches, not counted
-    for (let i = 0; i < 200; i++) await one(0, [], {}, []);
-    fallbackCount = 0;
-
-    const lat1: number[] = [];
-    const server1: Record<string, number[]> = {};
-    const cands: number[] = [];
-    for (let i = 0; i < requests; i++) await one(0, lat1, server1, cands);
-
-    const lat8: number[] = [];
-    const t8 = performance.now();
-    await Promise.all(Array.from({ length: 8 }, async (_, c) => {
-      for (let i = 0; i < requests / 8; i++) await one(c, lat8, {}, []);
-    }));
-    const rps = lat8.length / ((performance.now() - t8) / 1000);
+    const userIds = Array.from({ length: users }, (_, u) => world.userId(u));
+    for (let i = 0; i < 200; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]); // warm-up: JIT and caches
+    const one = await measure(srv.url, userIds, requests, 1);
+    const eight = await measure(srv.url, userIds, requests, 8);
 
     const out: Record<string, number> = {
       items,
@@ -130,19 +162,36 @@ export async function benchFeed(
       learned_ranker: withRanker ? 1 : 0,
       model_install_s: round(modelSeconds, 1),
       ranker_install_s: round(rankerSeconds, 1),
-      candidates_mean: Math.round(cands.reduce((a, b) => a + b, 0) / cands.length),
-      p50_ms: round(percentile(lat1, 0.5)),
-      p99_ms: round(percentile(lat1, 0.99)),
-      server_p50_ms: round(percentile(server1.total, 0.5)),
-      server_p99_ms: round(percentile(server1.total, 0.99)),
+      candidates_mean: Math.round(mean(one.candidates)),
+      candidates_ranked_mean: Math.round(mean(one.ranked)),
+      p50_ms: round(percentile(one.latency, 0.5)),
+      p99_ms: round(percentile(one.latency, 0.99)),
+      server_p50_ms: round(percentile(one.server.total, 0.5)),
+      server_p99_ms: round(percentile(one.server.total, 0.99)),
     };
     for (const stage of ['user', 'sources', 'filters', 'features', 'ranking', 'reranking']) {
-      out[`${stage}_p50_ms`] = round(percentile(server1[stage] ?? [], 0.5));
-      out[`${stage}_p99_ms`] = round(percentile(server1[stage] ?? [], 0.99));
+      out[`${stage}_p50_ms`] = round(percentile(one.server[stage] ?? [], 0.5));
+      out[`${stage}_p99_ms`] = round(percentile(one.server[stage] ?? [], 0.99));
     }
-    out.fallback_share = round(fallbackCount / (requests + lat8.length), 4);
-    out.rps = Math.round(rps);
-    out.p99_ms_8_clients = round(percentile(lat8, 0.99));
+    out.fallback_share = round((one.fallbacks + eight.fallbacks) / (one.latency.length + eight.latency.length), 4);
+    out.rps = Math.round(eight.rps);
+    out.p99_ms_8_clients = round(percentile(eight.latency, 0.99));
+
+    if (withFaults) {
+      // each fault scenario: the same data dir served again with one injected fault, one client
+      for (const [name, fault] of Object.entries(FAULT_SCENARIOS)) {
+        const cfgPath = join(srv.dir, `bench-fault-${name}.json`);
+        await writeFile(cfgPath, JSON.stringify({ faults: [fault] }));
+        await srv.restart({ FEEDLOOP_CONFIG: cfgPath });
+        if (withModel) await waitRetrieval(srv.url);
+        for (let i = 0; i < 100; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]);
+        const r = await measure(srv.url, userIds, Math.min(requests, 1000), 1);
+        out[`fault_${name}_p99_ms`] = round(percentile(r.latency, 0.99));
+        out[`fault_${name}_server_p99_ms`] = round(percentile(r.server.total, 0.99));
+        out[`fault_${name}_full_slate_share`] = round(r.full / r.latency.length, 4);
+        out[`fault_${name}_named_share`] = round((r.named.get(FAULT_NAMED[name]) ?? 0) / r.latency.length, 4);
+      }
+    }
     return out;
   } finally {
     await srv.stop();

@@ -20,19 +20,37 @@ export async function tempBenchDir(): Promise<{ dir: string; cleanup: () => Prom
 }
 
 /** Starts `feedloop serve` in a child process on a temp dir (the server gets its own process, like production). */
-export async function benchServer(env: Record<string, string> = {}): Promise<{ url: string; dir: string; child: ChildProcess; stop(): Promise<void> }> {
+export interface BenchServer {
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  /** Stops the server and starts it again on the same data dir with `env` (e.g. another FEEDLOOP_CONFIG). */
+  restart(env?: Record<string, string>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function benchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dir = await mkdtemp(join(tmpdir(), 'feedloop-bench-'));
-  const { child, url } = await spawnServer(dir, { FEEDLOOP_CONFIG: '/nonexistent.json', ...env });
-  return {
-    url,
+  const base = { FEEDLOOP_CONFIG: '/nonexistent.json', ...env };
+  const first = await spawnServer(dir, base);
+  const srv: BenchServer = {
+    url: first.url,
     dir,
-    child,
+    child: first.child,
+    async restart(more: Record<string, string> = {}) {
+      srv.child.kill('SIGTERM');
+      await waitExit(srv.child);
+      const next = await spawnServer(dir, { ...base, ...more });
+      srv.child = next.child;
+      srv.url = next.url;
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await waitExit(child);
+      srv.child.kill('SIGTERM');
+      await waitExit(srv.child);
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return srv;
 }
 
 /** A synthetic event body of `n` events with unique ids (fixed shape, ~110 bytes per event). */

@@ -9,6 +9,7 @@
  * src/demo/compare-rankers.ts and DEMO_HELP.
  */
 import { comparisonJson, formatComparison, runRankerComparison } from '../demo/compare-rankers.js';
+import { explorationJson, formatExplorationComparison, runExplorationComparison } from '../demo/compare-exploration.js';
 import { runDemo } from '../demo/demo.js';
 import { createWorld } from '../demo/world.js';
 import { openEngine } from '../engine/engine.js';
@@ -19,6 +20,7 @@ import { configFrom, parse } from './args.js';
 /** `feedloop demo --help`. */
 export const DEMO_HELP = `usage: feedloop demo [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
        feedloop demo --compare-rankers [--collect-seconds N] [--seconds N] [--epochs N] [same options]
+       feedloop demo --compare-exploration [--seconds N] [--new-item-window-seconds N] [same options]
 
 Runs the engine, uploads a synthetic world (default 100000 items, 20000 users) with a day of history, and simulates
 users who request feeds and react through the HTTP API. Data goes to --data (default ./data/demo).
@@ -36,7 +38,15 @@ default mode: users split between the home feed and trending alone, a live line 
   3. compare  --seconds (default 60): users split 50/50 by user id between home (learned ranker) and
               home-heuristic, stats from zero; prints mean watch ratio, likes/impression, completion rate,
               coverage and feed latency side by side, the watch-ratio lift, and ONE JSON object as the last line:
-              {"phase":"compare","arms":{"home":{…},"home-heuristic":{…}},"watch_ratio_lift":…,"ranker":{…},…}`;
+              {"phase":"compare","arms":{"home":{…},"home-heuristic":{…}},"watch_ratio_lift":…,"ranker":{…},…}
+
+--compare-exploration: what does exploration buy, and what does it cost?
+  one phase of --seconds (default 4500): users split 50/50 by user id between home (exploration on, config
+  exploration.share of the slots) and home-exploit (no exploration), a new upload every second. Prints per arm:
+  catalog coverage, the share of new items shown ≥ 10 times within their first --new-item-window-seconds (default
+  3600; items whose window ends after the phase are not judged), mean watch ratio and its change, and the share of
+  slates within the author cap; then ONE JSON object as the last line:
+  {"phase":"compare-exploration","arms":{"home":{…},"home-exploit":{…}},"watch_ratio_change":…,…}`;
 
 function intOption(values: Record<string, string | boolean | undefined>, name: string, dflt: number): number {
   const raw = values[name];
@@ -56,6 +66,8 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     'compare-rankers': { type: 'boolean' },
     'collect-seconds': { type: 'string' },
+    'compare-exploration': { type: 'boolean' },
+    'new-item-window-seconds': { type: 'string' },
     epochs: { type: 'string' },
   });
   if (values.help === true) {
@@ -63,19 +75,24 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     return;
   }
   const compare = values['compare-rankers'] === true;
+  const exploration = values['compare-exploration'] === true;
+  if (compare && exploration) throw new ValidationError('--compare-rankers and --compare-exploration are separate runs: choose one', 'argv');
+  if (!exploration && values['new-item-window-seconds'] !== undefined) throw new ValidationError('--new-item-window-seconds needs --compare-exploration', 'argv');
   if (!compare && (values['collect-seconds'] !== undefined || values.epochs !== undefined)) {
     throw new ValidationError('--collect-seconds and --epochs need --compare-rankers', 'argv');
   }
   const cfg = configFrom({ ...values, data: values.data ?? './data/demo' });
   const items = intOption(values, 'items', 100_000);
   const users = intOption(values, 'users', 20_000);
-  const seconds = intOption(values, 'seconds', compare ? 60 : 0);
+  const seconds = intOption(values, 'seconds', compare ? 60 : exploration ? 4500 : 0);
+  const windowSeconds = intOption(values, 'new-item-window-seconds', 3600);
   const collectSeconds = intOption(values, 'collect-seconds', 60);
   const epochs = intOption(values, 'epochs', 10);
   const seed = intOption(values, 'seed', 7);
   if (compare && (seconds < 1 || collectSeconds < 1 || epochs < 1)) {
     throw new ValidationError('--compare-rankers needs --seconds, --collect-seconds and --epochs of at least 1', 'argv');
   }
+  if (exploration && (seconds < 1 || windowSeconds < 1)) throw new ValidationError('--compare-exploration needs --seconds and --new-item-window-seconds of at least 1', 'argv');
   const t0 = performance.now();
   const engine = await openEngine(cfg);
   const app = buildServer(engine);
@@ -107,6 +124,16 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
       }
       for (const line of formatComparison(result)) console.log(line);
       console.log(JSON.stringify({ ...comparisonJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
+      return;
+    }
+    if (exploration) {
+      const result = await runExplorationComparison({ baseUrl, world, signal: ac.signal, seed, concurrency, engine, compareMs: seconds * 1000, newItemWindowMs: windowSeconds * 1000 });
+      if (!result) {
+        console.log('demo: stopped before the compare phase');
+        return;
+      }
+      for (const line of formatExplorationComparison(result)) console.log(line);
+      console.log(JSON.stringify({ ...explorationJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
       return;
     }
     if (seconds > 0) setTimeout(() => ac.abort(), seconds * 1000).unref();

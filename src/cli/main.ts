@@ -19,6 +19,8 @@ commands:
                                                     engine + synthetic world + simulated users, live stats (npm start)
   demo    --compare-rankers [--collect-seconds N] [--seconds N] [--epochs N]
                                                     collect on the heuristic ranker, train, then learned vs heuristic
+  demo    --compare-exploration [--seconds N] [--new-item-window-seconds N]
+                                                    exploration on vs off: coverage, new-item reach, watch ratio
   serve   [--port N] [--data DIR] [--config FILE]   run the engine (HTTP API on the embedded backends)
   replay  [--data DIR] [--config FILE]              rebuild all state (features, dedup index) from log offset 0
   import  --dataset NAME [--datasets DIR] [--data DIR]

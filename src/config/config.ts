@@ -127,6 +127,12 @@ export const DEFAULT_CONFIG = {
     fatigueSkips: 3,
     /** …has its items' scores lowered by this share of the slate's score range per skip beyond it (capped at 1). */
     fatiguePenalty: 0.1,
+    /**
+     * Candidates a serve-log record keeps: `all` (every ranked candidate with its features and scores: what off-policy
+     * evaluation of another ranker and `explain`'s ranker rank need) or `served` (the slate's items only, ~20× smaller;
+     * enough for training on impressions).
+     */
+    serveLogCandidates: 'all' as 'all' | 'served',
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
     /** Per-user hot cache of the next page, computed in the background after each page (see src/pipeline/hot-cache.ts). */
@@ -273,6 +279,9 @@ function applyEnv(target: Record<string, Json>, env: NodeJS.ProcessEnv, prefix: 
 }
 
 function validate(cfg: FeedloopConfig): void {
+  if (cfg.feed.serveLogCandidates !== 'all' && cfg.feed.serveLogCandidates !== 'served') {
+    throw new ConfigError(`feed.serveLogCandidates must be "all" or "served", got ${JSON.stringify(cfg.feed.serveLogCandidates)}`, 'feed.serveLogCandidates');
+  }
   for (const key of ['sourcesMs', 'rankingMs'] as const) {
     if (!(cfg.latency[key] > 0)) throw new ConfigError(`latency.${key} must be a positive number of ms, got ${cfg.latency[key]}`, `latency.${key}`);
   }

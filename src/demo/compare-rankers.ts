@@ -16,6 +16,7 @@ import { NotFoundError } from '../errors.js';
 import { rankingTable, type HeadMetrics } from '../evaluation/ranking-eval.js';
 import { trainRankerFromDataDir } from '../training/ranking/train-from-data-dir.js';
 import { setupDemo, type DemoPhaseResult, type DemoSetupOptions } from './demo.js';
+import { armTable, fmt, phaseSignal, round, watchRatioLift } from './phase-report.js';
 import type { ArmStats } from './sim-stats.js';
 
 /** The arm served by the learned ranker (the `home` variant with a model loaded) and its baseline. */
@@ -114,54 +115,25 @@ export async function runRankerComparison(opts: RankerComparisonOptions): Promis
   return { collect, ranker, compare, watchRatioLift: lift, watchRatioLiftCi95: ci95 };
 }
 
-/**
- * A signal that aborts after `ms` or with `outer`. (Not `AbortSignal.any([outer, AbortSignal.timeout(ms)])`: Node 20
- * may garbage-collect the timeout signal of such a combination, and the phase would never end.)
- */
-function phaseSignal(outer: AbortSignal, ms: number): AbortSignal {
-  const ac = new AbortController();
-  const stop = () => {
-    clearTimeout(timer);
-    outer.removeEventListener('abort', stop);
-    ac.abort();
-  };
-  const timer = setTimeout(stop, ms);
-  if (outer.aborted) stop();
-  else outer.addEventListener('abort', stop, { once: true });
-  return ac.signal;
-}
-
-/** Relative difference of mean watch ratio, a/b − 1, and a normal-approximation 95% half-width (NaN when unknown). */
-export function watchRatioLift(a: ArmStats | undefined, b: ArmStats | undefined): { lift: number; ci95: number } {
-  if (!a || !b || !(b.meanWatchRatio > 0)) return { lift: NaN, ci95: NaN };
-  const se = Math.sqrt(a.watchRatioSd ** 2 / a.watched + b.watchRatioSd ** 2 / b.watched);
-  return { lift: a.meanWatchRatio / b.meanWatchRatio - 1, ci95: (1.96 * se) / b.meanWatchRatio };
-}
-
 /** The compare phase side by side: one row per metric, one column per arm, then the watch-ratio lift. */
 export function formatComparison(r: RankerComparisonResult): string[] {
   const arms = [LEARNED_ARM, HEURISTIC_ARM];
   const stats = arms.map((k) => r.compare.stats.arms[k]);
-  const header = ['', `${LEARNED_ARM} (learned ranker)`, `${HEURISTIC_ARM} (heuristic ranker)`];
-  const row = (name: string, cell: (a: ArmStats) => string) => [name, ...stats.map((a) => (a ? cell(a) : '–'))];
-  const rows = [
-    header,
-    row('mean watch ratio', (a) => `${fmt(a.meanWatchRatio, 4)} (sd ${fmt(a.watchRatioSd, 3)})`),
-    row('likes / impression', (a) => fmt(a.likesPerImpression, 4)),
-    row('completion rate', (a) => fmt(a.completionRate, 4)),
-    row('coverage', (a) => `${fmt(a.coverage * 100, 2)}% (${a.distinctItems} items)`),
-    row('feed p50 / p99', (a) => `${fmt(a.feedP50Ms, 1)} / ${fmt(a.feedP99Ms, 1)} ms`),
-    row('watched / impressions', (a) => `${a.watched} / ${a.impressions}`),
-    row('sessions / requests', (a) => `${a.sessions} / ${a.requests}`),
-    row('errors', (a) => String(a.errors + a.rejectedEvents)),
-  ];
-  const width = header.map((_, col) => Math.max(...rows.map((cells) => cells[col].length)));
-  const line = (cells: string[]) => cells.map((v, col) => v.padEnd(width[col])).join('   ').trimEnd();
+  const table = armTable(['', `${LEARNED_ARM} (learned ranker)`, `${HEURISTIC_ARM} (heuristic ranker)`], stats, [
+    ['mean watch ratio', (a) => `${fmt(a.meanWatchRatio, 4)} (sd ${fmt(a.watchRatioSd, 3)})`],
+    ['likes / impression', (a) => fmt(a.likesPerImpression, 4)],
+    ['completion rate', (a) => fmt(a.completionRate, 4)],
+    ['coverage', (a) => `${fmt(a.coverage * 100, 2)}% (${a.distinctItems} items)`],
+    ['feed p50 / p99', (a) => `${fmt(a.feedP50Ms, 1)} / ${fmt(a.feedP99Ms, 1)} ms`],
+    ['watched / impressions', (a) => `${a.watched} / ${a.impressions}`],
+    ['sessions / requests', (a) => `${a.sessions} / ${a.requests}`],
+    ['errors', (a) => String(a.errors + a.rejectedEvents)],
+  ]);
   const sec = Math.round(r.compare.stats.elapsedMs / 1000);
   const sign = r.watchRatioLift >= 0 ? '+' : '';
   return [
     `demo: compare: ${sec} s, users split 50/50 by user id; ranker ${r.ranker.version} (${r.ranker.examples} examples, trained in ${r.ranker.trainSeconds.toFixed(1)} s)`,
-    ...rows.map((cells, k) => `  ${line(cells)}${k === 0 ? `\n  ${width.map((w) => '-'.repeat(w)).join('   ')}` : ''}`),
+    ...table,
     `  watch ratio ${LEARNED_ARM} vs ${HEURISTIC_ARM}: ${sign}${fmt(r.watchRatioLift * 100, 2)}% ` +
       `(±${fmt(r.watchRatioLiftCi95 * 100, 2)}% at 95%, watches treated as independent)`,
   ];
@@ -214,12 +186,4 @@ export function comparisonJson(r: RankerComparisonResult): Record<string, unknow
       mean_watch_ratio: round(c.meanWatchRatio, 5),
     },
   };
-}
-
-function round(x: number, digits: number): number | null {
-  return Number.isFinite(x) ? Number(x.toFixed(digits)) : null;
-}
-
-function fmt(x: number, digits: number): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : '–';
 }

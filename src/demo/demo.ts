@@ -65,6 +65,8 @@ export interface DemoPhaseOptions {
   name?: string;
   /** How the phase ends, for the start line (default `running until stopped`). */
   until?: string;
+  /** Extra measurements of the simulated users: author-cap checks, new-item reach. */
+  track?: Pick<SimulationOptions, 'authorCap' | 'newItems'>;
 }
 
 /** Stats of one phase only (counters start at zero in every phase). */
@@ -164,6 +166,7 @@ export async function setupDemo(opts: DemoSetupOptions): Promise<DemoSession> {
       arms: phase.arms,
       seed: k === 0 ? seed : mixSeed(seed, 1000 + k),
       tickMs: opts.printIntervalMs ?? 2000,
+      ...phase.track,
     };
     const onTick = (s: SimulationStats) => log(formatLiveLine(s));
     log(`${prefix}simulating ${simOptions.concurrency} concurrent sessions, arms ${JSON.stringify(simOptions.arms)}; ${phase.until ?? 'running until stopped'}`);

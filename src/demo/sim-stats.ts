@@ -33,6 +33,27 @@ export interface ArmStats {
   /** Feed latency over the last `latencyWindow` requests, ms (NaN before the first). */
   feedP50Ms: number;
   feedP99Ms: number;
+  /** Slates (feed pages) checked against the author cap, and those with an author over it within its window. */
+  slates: number;
+  slatesOverAuthorCap: number;
+  /**
+   * Items uploaded during the simulation whose first `newItemWindowMs` has been fully observed, and those of them this
+   * arm showed at least `newItemMinImpressions` times within that first window (0 / 0 when not tracked).
+   */
+  newItems: number;
+  newItemsReached: number;
+}
+
+/** What the simulator tracks about new uploads: impressions within each new item's first window. */
+export interface NewItemTracking {
+  /** Items with an index ≥ this are new (uploaded after the simulation started). */
+  firstNewItem: number;
+  /** The window after upload impressions are counted in, ms (the issue's "first hour"). */
+  windowMs: number;
+  /** Impressions within the window that count as a fair first look. */
+  minImpressions: number;
+  /** Upload time of item i, epoch ms. */
+  createdAtMs: (i: number) => number;
 }
 
 export interface SimulationStats {
@@ -58,6 +79,10 @@ export class ArmCounters {
   watched = 0;
   likes = 0;
   completes = 0;
+  slates = 0;
+  slatesOverAuthorCap = 0;
+  /** New item → impressions within its first window (see NewItemTracking). */
+  private readonly newItemImpressions = new Map<number, number>();
   private watchRatioSum = 0;
   private watchRatioSumSq = 0;
   private distinct = 0;
@@ -91,6 +116,19 @@ export class ArmCounters {
     }
   }
 
+  /** An impression of a new item at `nowMs`, counted when within the item's first `windowMs`. */
+  recordNewItemImpression(item: number, nowMs: number, t: NewItemTracking): void {
+    if (item < t.firstNewItem || nowMs - t.createdAtMs(item) > t.windowMs) return;
+    this.newItemImpressions.set(item, (this.newItemImpressions.get(item) ?? 0) + 1);
+  }
+
+  /** Of the new items `eligible` (their window fully observed), how many got at least `minImpressions`. */
+  newItemsReachedOf(eligible: readonly number[], minImpressions: number): number {
+    let n = 0;
+    for (const i of eligible) if ((this.newItemImpressions.get(i) ?? 0) >= minImpressions) n++;
+    return n;
+  }
+
   recordWatch(ratio: number, complete = false): void {
     this.watched++;
     if (complete) this.completes++;
@@ -103,7 +141,8 @@ export class ArmCounters {
     this.recentSum += ratio;
   }
 
-  snapshot(catalogSize: number): ArmStats {
+  /** `eligible`: new items whose first window has been fully observed (see NewItemTracking). */
+  snapshot(catalogSize: number, eligible: readonly number[] = [], minImpressions = 0): ArmStats {
     const n = Math.min(this.latencyCount, this.latencyMs.length);
     const lat = this.latencyMs.slice(0, n).sort();
     const recentN = Math.min(this.recentCount, this.recentRatios.length);
@@ -128,6 +167,10 @@ export class ArmCounters {
       distinctItems: this.distinct,
       feedP50Ms: quantile(lat, 0.5),
       feedP99Ms: quantile(lat, 0.99),
+      slates: this.slates,
+      slatesOverAuthorCap: this.slatesOverAuthorCap,
+      newItems: eligible.length,
+      newItemsReached: this.newItemsReachedOf(eligible, minImpressions),
     };
   }
 }
@@ -136,4 +179,17 @@ export class ArmCounters {
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** True when some author has more than `max` items within any `window` consecutive slots of the slate. */
+export function overAuthorCap(authors: readonly number[], max: number, window: number): boolean {
+  for (let start = 0; start < authors.length; start++) {
+    const counts = new Map<number, number>();
+    for (let k = start; k < Math.min(authors.length, start + window); k++) {
+      const n = (counts.get(authors[k]) ?? 0) + 1;
+      if (n > max) return true;
+      counts.set(authors[k], n);
+    }
+  }
+  return false;
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FeedResponse } from '../domain/feed.js';
 import type { WireEvent } from '../domain/schemas.js';
 import { fnv1a, mixSeed, mulberry32, WeightedSampler } from '../util/prng.js';
-import { ArmCounters, type ArmStats, type SimulationStats } from './sim-stats.js';
+import { ArmCounters, overAuthorCap, type ArmStats, type NewItemTracking, type SimulationStats } from './sim-stats.js';
 import { newSession, nextSession, react } from './user-model.js';
 import type { World } from './world.js';
 
@@ -41,6 +41,10 @@ export interface SimulationOptions {
   latencyWindow?: number;
   /** Watched items the recent watch ratio is taken over. */
   watchWindow?: number;
+  /** Check every slate against this author cap (at most `max` items of one author in any `window` slots). */
+  authorCap?: { max: number; window: number };
+  /** Track new uploads: impressions within each one's first `windowMs`, reached when ≥ `minImpressions`. */
+  newItems?: { windowMs: number; minImpressions: number };
 }
 
 /** Default arms: half the users on the home feed, half on trending alone. */
@@ -112,18 +116,34 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const total = newCounters();
   const userSampler = new WeightedSampler(world.userActivity);
   const startMs = performance.now();
+  const tracking: NewItemTracking | undefined = opts.newItems && {
+    firstNewItem: world.itemCount,
+    windowMs: opts.newItems.windowMs,
+    minImpressions: opts.newItems.minImpressions,
+    createdAtMs: (i) => world.itemCreatedAtMs[i],
+  };
+  /** New items whose first window has ended by now (their reach is final). */
+  const eligibleNewItems = (): number[] => {
+    if (!tracking) return [];
+    const out: number[] = [];
+    const now = Date.now();
+    for (let i = tracking.firstNewItem; i < world.itemCount; i++) if (world.itemCreatedAtMs[i] + tracking.windowMs <= now) out.push(i);
+    return out;
+  };
   const stopped = () => signal?.aborted === true || (opts.durationMs !== undefined && performance.now() - startMs >= opts.durationMs);
 
   let last = { ms: startMs, requests: 0, events: 0 };
   const snapshot = (sinceStart: boolean): SimulationStats => {
     const now = performance.now();
     const catalogSize = world.itemCount;
-    const t = total.snapshot(catalogSize);
+    const eligible = eligibleNewItems();
+    const minImpressions = tracking?.minImpressions ?? 0;
+    const t = total.snapshot(catalogSize, eligible, minImpressions);
     const from = sinceStart ? { ms: startMs, requests: 0, events: 0 } : last;
     const sec = Math.max(1e-3, (now - from.ms) / 1000);
     last = { ms: now, requests: t.requests, events: t.events };
     const perArm: Record<string, ArmStats> = {};
-    for (const [k, c] of counters) perArm[k] = c.snapshot(catalogSize);
+    for (const [k, c] of counters) perArm[k] = c.snapshot(catalogSize, eligible, minImpressions);
     return {
       elapsedMs: now - startMs,
       catalogSize,
@@ -180,9 +200,21 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           if (requestId !== undefined) {
             events.push({ type: 'impression', id: nextId(), user_id: userId, session_id: sessionId, item_id: itemId, request_id: requestId, position });
           }
-          for (const x of both) x.recordImpression(i);
+          const nowMs = Date.now();
+          for (const x of both) {
+            x.recordImpression(i);
+            if (tracking) x.recordNewItemImpression(i, nowMs, tracking);
+          }
           shown.push({ i, position, itemId });
         });
+        if (opts.authorCap && shown.length > 0) {
+          const authors = [...shown].sort((a, b) => a.position - b.position).map((x) => world.itemAuthor[x.i]);
+          const over = overAuthorCap(authors, opts.authorCap.max, opts.authorCap.window);
+          for (const x of both) {
+            x.slates++;
+            if (over) x.slatesOverAuthorCap++;
+          }
+        }
         for (const { i, position, itemId } of shown) {
           const r = react(world, u, i, position, session, rand);
           const base = { user_id: userId, session_id: sessionId, item_id: itemId };

@@ -23,9 +23,15 @@ export interface FeedResponse {
   /**
    * Fallbacks that served this request, when any fired: `fallback-ranker` (the ranker failed or missed its deadline),
    * `feature-store` (the store failed: served from the fallback lists), `trending+fresh` / `popular-list` (a short
-   * slate was topped up). Components dropped or replaced are listed in `debug.degraded`.
+   * slate was topped up). Components dropped or replaced are listed in `degraded`.
    */
   fallbacks?: string[];
+  /**
+   * Components dropped, cut at their deadline or replaced in this request, when any: `source:<name>` (e.g.
+   * `source:two-tower` when the ANN index fails), `source:<name>:deadline`, `ranker:<name>[:deadline]`,
+   * `feature-store[:user]`, `reranker:<name>`.
+   */
+  degraded?: string[];
   /** Present with `debug=1`: per-stage timings (ms), candidate counts, degraded stages. */
   debug?: FeedDebug;
 }
@@ -35,6 +41,8 @@ export interface FeedDebug {
   candidates_by_source: Record<string, number>;
   removed_by_reason: Record<string, number>;
   degraded: string[];
+  /** Candidates left after the filters, i.e. scored by the ranker. */
+  candidates_ranked: number;
   limit_capped?: boolean;
   /** The ranker that scored the slate (name and model version). */
   ranker?: { name: string; version: string };
@@ -62,7 +70,7 @@ export interface ServeRecord {
   model_versions: Record<string, string>;
   /** Names of the ranker's feature vector, in order. */
   feature_names: string[];
-  /** Every candidate that reached the ranker, in the ranker's input order. */
+  /** Every candidate that reached the ranker, in the ranker's input order (only the served ones with `feed.serveLogCandidates: "served"`). */
   candidates: { item_id: string; sources: { name: string; score: number }[] }[];
   /** The ranker's input: row-major candidates × feature_names, float32 exactly as the ranker saw it. */
   features: Float32Array;

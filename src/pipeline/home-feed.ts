@@ -55,6 +55,16 @@ export function feedPipelines(deps: {
       explore: true,
       sideEffects: deps.sideEffects,
     },
+    // the home feed without exploration: the baseline exploration is compared with (`feedloop demo --compare-exploration`)
+    'home-exploit': {
+      name: 'home-exploit',
+      sources,
+      filters,
+      ranker: deps.learnedRanker?.(heuristic) ?? heuristic,
+      fallbackRanker: heuristic,
+      rerankers,
+      sideEffects: deps.sideEffects,
+    },
     // the home feed with the heuristic ranker: the baseline the learned ranker is compared with
     'home-heuristic': {
       name: 'home-heuristic',

@@ -221,8 +221,9 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     items: slate.map((s, position) => ({ item_id: s.itemId, score: round(s.score), sources: s.sources.map((x) => x.name), position })),
   };
   if (fallbacks.length) response.fallbacks = [...fallbacks];
+  if (degraded.length) response.degraded = [...degraded];
   if (debug) {
-    const dbg: FeedDebug = { timings_ms: roundAll(timings), candidates_by_source: bySource, removed_by_reason: removedByReason, degraded };
+    const dbg: FeedDebug = { timings_ms: roundAll(timings), candidates_by_source: bySource, removed_by_reason: removedByReason, degraded, candidates_ranked: candidates.length };
     dbg.ranker = { name: ranker.name, version: ranker.version };
     const index = new Map(candidates.map((c, i) => [c.itemId, i]));
     dbg.item_scores = Object.fromEntries(

@@ -16,6 +16,11 @@ export function serveRecord(
   degraded: string[],
   fallbacks: string[],
 ): ServeRecord {
+  const keep = rowsToKeep(ctx.config.serveLogCandidates, batch, slate);
+  const width = batch.featureNames.length;
+  const pick = (a: Float32Array, w: number) => (keep ? Float32Array.from({ length: keep.length * w }, (_, k) => a[keep[Math.floor(k / w)] * w + (k % w)]) : a);
+  const scores: Record<string, Float32Array> = {};
+  for (const [name, values] of Object.entries({ score: ranked.scores, ...ranked.components })) scores[name] = pick(values, 1);
   return {
     request_id: ctx.request.requestId,
     ts: ctx.request.nowMs,
@@ -26,14 +31,25 @@ export function serveRecord(
     config_version: ctx.configVersion,
     model_versions: { ranker: rankerVersion },
     feature_names: [...batch.featureNames],
-    candidates: batch.candidates.map((c) => ({ item_id: c.itemId, sources: c.sources })),
-    features: batch.features,
-    scores: { score: ranked.scores, ...ranked.components },
+    candidates: (keep ? keep.map((i) => batch.candidates[i]) : batch.candidates).map((c) => ({ item_id: c.itemId, sources: c.sources })),
+    features: pick(batch.features, width),
+    scores,
     removed,
     slate: slate.map((s, position) => ({ item_id: s.itemId, position, score: s.score, propensity: s.propensity, ...((s as { explored?: boolean }).explored ? { explored: true } : {}) })),
     timings_ms: roundAll(timings),
     degraded,
   };
+}
+
+/** Row indices of the served candidates (in ranker input order) when only those are logged, else undefined (all). */
+function rowsToKeep(mode: 'all' | 'served', batch: RankingBatch, slate: SlateItem[]): number[] | undefined {
+  if (mode === 'all') return undefined;
+  const served = new Set(slate.map((s) => s.itemId));
+  const rows: number[] = [];
+  batch.candidates.forEach((c, i) => {
+    if (served.has(c.itemId)) rows.push(i);
+  });
+  return rows;
 }
 
 export const round = (x: number) => Math.round(x * 1e6) / 1e6;

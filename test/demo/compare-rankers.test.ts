@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { comparisonJson, formatComparison, watchRatioLift, type RankerComparisonResult } from '../../src/demo/compare-rankers.js';
+import { comparisonJson, formatComparison, type RankerComparisonResult } from '../../src/demo/compare-rankers.js';
+import { watchRatioLift } from '../../src/demo/phase-report.js';
 import type { ArmStats, SimulationStats } from '../../src/demo/sim-stats.js';
 import { ArmCounters } from '../../src/demo/sim-stats.js';
 

@@ -71,6 +71,9 @@ void describe('latency ledger: deadlines, fallbacks, fault injection', () => {
       assert.equal(res.status, 200);
       assert.equal(res.body.items.length, 20);
       assert.ok(res.body.debug.degraded.includes('source:two-tower'));
+      const plain = await srv.request('GET', '/v1/feed?user_id=u3&limit=20');
+      assert.equal(plain.body.items.length, 20);
+      assert.ok(plain.body.degraded.includes('source:two-tower'), 'named in the response without debug');
       assert.ok(res.body.debug.candidates_by_source.trending > 0 && res.body.debug.candidates_by_source.fresh > 0);
     });
   });

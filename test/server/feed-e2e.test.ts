@@ -122,4 +122,32 @@ void describe('feed end to end', () => {
       await cleanup();
     }
   });
+  void it('feed.serveLogCandidates "served" logs only the slate\'s rows, features and scores aligned with the full record', async () => {
+    const { dir, cleanup } = await tempDir();
+    const srv = await startServer(testConfig(dir, (c) => ((c.feed.maxPerAuthor = 10), (c.feed.serveLogCandidates = 'served'))));
+    try {
+      const now = Date.now();
+      await srv.request('PUT', '/v1/items', { items: makeItems(60).map((i) => ({ ...i, created_at: now - 3_600_000 })) });
+      const history = makeEvents(2000, { users: 20, items: 60, startMs: now - 2_000_000, maxStepMs: 500 });
+      for (let i = 0; i < history.length; i += 1000) await srv.request('POST', '/v1/events', { events: history.slice(i, i + 1000) });
+      await srv.engine.processor.catchUp();
+      const res = await srv.request('GET', '/v1/feed?user_id=viewer&limit=8&debug=1');
+      assert.equal(res.body.items.length, 8);
+      assert.ok(res.body.debug.candidates_ranked > 8, 'more candidates ranked than served');
+      await new Promise((r) => setTimeout(r, 50));
+      await srv.engine.serveLog.flush();
+      const row = (await serveRecordsByRequestId(join(dir, 'servelog'), new Set([res.body.request_id]))).get(res.body.request_id)!;
+      assert.deepEqual(new Set(row.candidates.map((c) => c.item_id)), new Set(res.body.items.map((x: any) => x.item_id)));
+      const w = row.feature_names.length;
+      assert.equal(row.features.length, row.candidates.length * w);
+      row.candidates.forEach((c, i) => {
+        assert.ok(Math.abs(row.scores.score[i] - res.body.debug.item_scores[c.item_id].ranker_score) < 1e-3, `score of ${c.item_id}`);
+        const ctr = row.feature_names.indexOf('completion_rate');
+        assert.ok(Number.isFinite(row.features[i * w + ctr]));
+      });
+    } finally {
+      await srv.close();
+      await cleanup();
+    }
+  });
 });

@@ -117,6 +117,11 @@ export const DEFAULT_CONFIG = {
     maxPerCategory: 4,
     /** …within any this many consecutive slots. */
     categoryWindow: 10,
+    /**
+     * The re-rankers see the ranker's best this many candidates (at least the slate size); the rest are dropped before
+     * re-ranking, so a freshness boost cannot lift an item from below it. Exploration still draws from all candidates.
+     */
+    rerankDepth: 200,
     /** Diversity (MMR): slot value = (1 − w)·relevance − w·max similarity to the items already placed; 0 = off. */
     diversityWeight: 0.15,
     /** Freshness boost: items younger than `freshnessHorizonMs` gain up to this share of the slate's score range… */
@@ -164,9 +169,9 @@ export const DEFAULT_CONFIG = {
     /** Candidates with fewer impressions than this (decayed 1-day counter) form the exploration pool… */
     maxImpressions: 200,
     /** …of at most this many, the best by ranker score. */
-    poolSize: 150,
+    poolSize: 100,
     /** Draws used to estimate a Thompson-sampled item's propensity (Monte Carlo; unbiased). */
-    propensityDraws: 50,
+    propensityDraws: 20,
   },
   retrieval: {
     /** Load `<data>/models/retrieval/CURRENT` at start and serve the two-tower source. */

@@ -28,6 +28,7 @@ import type { Candidate, FeedContext } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
 import type { PopularList } from './popular-list.js';
 import { applyFilters } from '../filtering/apply-filters.js';
+import { argsortDesc } from '../util/argsort.js';
 import { round, roundAll, serveRecord } from './serve-record.js';
 
 export interface PipelineObserver {
@@ -163,20 +164,32 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       ranked = await spec.fallbackRanker.rank(ctx, batch);
     }
   }
-  const order = Array.from(candidates.keys()).sort((a, b) => ranked.scores[b] - ranked.scores[a]);
-  let slate: SlateItem[] = order.map((i) => ({ ...candidates[i], score: ranked.scores[i], propensity: 1 }));
+  // the re-rankers see the ranker's best `rerankDepth` candidates (exploration below still draws from all of them)
+  const order = argsortDesc(ranked.scores);
+  const depth = Math.min(order.length, Math.max(limit, ctx.config.rerankDepth));
+  let slate: SlateItem[] = new Array<SlateItem>(depth);
+  for (let k = 0; k < depth; k++) {
+    const i = order[k];
+    slate[k] = { itemId: candidates[i].itemId, sources: candidates[i].sources, score: ranked.scores[i], propensity: 1 };
+  }
   lap('ranking');
 
-  // 5. re-rankers
-  const infoByItem = new Map<string, SlateItemInfo>(
-    candidates.map((c, i) => [
-      c.itemId,
-      { authorId: attrs.authorIds[i], category: attrs.categories[i], createdAtMs: attrs.known[i] ? attrs.createdAtMs[i] : Number.NaN, vector: () => ctx.itemVector?.(c.itemId) },
-    ]),
-  );
+  // 5. re-rankers; what they know of an item is built on first use
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < candidates.length; i++) indexOf.set(candidates[i].itemId, i);
+  const infos = new Map<string, SlateItemInfo>();
+  const infoOf = (id: string): SlateItemInfo | undefined => {
+    let info = infos.get(id);
+    if (info) return info;
+    const i = indexOf.get(id);
+    if (i === undefined) return undefined;
+    info = { authorId: attrs.authorIds[i], category: attrs.categories[i], createdAtMs: attrs.known[i] ? attrs.createdAtMs[i] : Number.NaN, vector: () => ctx.itemVector?.(id) };
+    infos.set(id, info);
+    return info;
+  };
   for (const r of spec.rerankers) {
     try {
-      slate = r.rerank(ctx, slate, limit, (id) => infoByItem.get(id)!);
+      slate = r.rerank(ctx, slate, limit, (id) => infoOf(id)!);
     } catch {
       degrade(`reranker:${r.name}`);
     }
@@ -200,7 +213,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
           authorWindow: ctx.config.authorWindow,
           maxPerCategory: ctx.config.maxPerCategory,
           categoryWindow: ctx.config.categoryWindow,
-          infoOf: (id) => infoByItem.get(id) ?? {},
+          infoOf: (id) => infoOf(id) ?? {},
         },
         requestRand(ctx.request.requestId, EXPLORATION_SALT),
       );

@@ -1,39 +1,158 @@
 /**
- * On-disk form of a ServeRecord: JSON, except the two numeric blocks — `features` (candidates × features) and each
- * `scores` entry — which are float32 little-endian bytes in base64 (`{"f32": "…"}`). That keeps a 600-candidate
- * record at ~80 KB instead of ~300 KB of decimal text, serialises ~10× faster, and stores NaN/±Infinity and every
- * float32 bit-exactly.
+ * On-disk form of a ServeRecord: one JSON object in which every bulky part is columnar, so a 600-candidate record
+ * encodes in ~0.2 ms (objects per candidate took ~1.4 ms and, with the Buffer conversion, ~4 ms of the event loop):
+ * - `features` and each `scores` entry: float32 little-endian bytes in base64 (`{"f32": "…"}`), bit-exact, NaN and
+ *   ±Infinity included;
+ * - `candidates` (format 2): `{"item_ids": [...], "sources": {"<name>": {"f64": "…"}}}` — one float64 column per
+ *   source, NaN where the source did not propose the item; the source names are ordered so that every candidate's
+ *   own source order is kept (the pipeline merges sources in one fixed order, so such an order exists);
+ * - `removed` (format 2): `{"item_ids": [...], "filters": [...], "reasons": [...], "filter": [k…], "reason": [k…]}`.
+ * `"format": 2` marks a columnar line; lines without it (objects per candidate) are still read.
  */
 import type { ServeRecord } from '../domain/feed.js';
 
 interface F32Blob {
   f32: string;
 }
-
-function toBlob(a: Float32Array): F32Blob {
-  return { f32: Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64') };
+interface F64Blob {
+  f64: string;
 }
 
-function fromBlob(b: unknown, field: string): Float32Array {
-  if (typeof b !== 'object' || b === null || typeof (b as F32Blob).f32 !== 'string') throw new TypeError(`${field} is not a float32 block`);
-  const bytes = Buffer.from((b as F32Blob).f32, 'base64');
-  const out = new Float32Array(bytes.byteLength / 4);
+const b64 = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const toBlob = (a: Float32Array): F32Blob => ({ f32: b64(a) });
+
+function fromBase64<T extends Float32Array | Float64Array>(s: unknown, field: string, make: (n: number) => T): T {
+  if (typeof s !== 'string') throw new TypeError(`${field} is not a float block`);
+  const bytes = Buffer.from(s, 'base64');
+  const out = make(bytes.byteLength / make(0).BYTES_PER_ELEMENT);
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+const fromBlob = (b: unknown, field: string) => fromBase64((b as F32Blob | null)?.f32, field, (n) => new Float32Array(n));
+
+interface ColumnarCandidates {
+  item_ids: string[];
+  sources: Record<string, F64Blob>;
+}
+interface ColumnarRemoved {
+  item_ids: string[];
+  filters: string[];
+  reasons: string[];
+  filter: number[];
+  reason: number[];
+}
+
+/**
+ * Source names in an order consistent with every candidate's own list: a topological order of the "comes before"
+ * pairs of consecutive names (Kahn's algorithm, ties by first appearance). Lists that contradict each other (never
+ * from the pipeline, which merges sources in one fixed order) leave the rest in first-appearance order.
+ */
+function sourceOrder(candidates: ServeRecord['candidates']): string[] {
+  const names: string[] = [];
+  const after = new Map<string, Set<string>>();
+  const indegree = new Map<string, number>();
+  for (const c of candidates) {
+    for (let k = 0; k < c.sources.length; k++) {
+      const name = c.sources[k].name;
+      if (!after.has(name)) {
+        names.push(name);
+        after.set(name, new Set());
+        indegree.set(name, 0);
+      }
+      const prev = k > 0 ? c.sources[k - 1].name : undefined;
+      if (prev !== undefined && prev !== name && !after.get(prev)!.has(name)) {
+        after.get(prev)!.add(name);
+        indegree.set(name, indegree.get(name)! + 1);
+      }
+    }
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  while (order.length < names.length) {
+    const next = names.find((n) => !done.has(n) && indegree.get(n) === 0) ?? names.find((n) => !done.has(n))!;
+    order.push(next);
+    done.add(next);
+    for (const m of after.get(next)!) indegree.set(m, indegree.get(m)! - 1);
+  }
+  return order;
+}
+
+/** A record with its bulky parts as typed arrays and flat string lists: cheap to build and to post to a worker. */
+export interface ColumnarRecord {
+  /** Every field but candidates, features, scores and removed. */
+  rest: Record<string, unknown>;
+  itemIds: string[];
+  sourceNames: string[];
+  /** One column per source name, NaN where that source did not propose the item. */
+  sourceScores: Float64Array[];
+  features: Float32Array;
+  scores: Record<string, Float32Array>;
+  removed: ColumnarRemoved;
+}
+
+/** The record in columnar form (no base64, no JSON): the part of encoding that must run where the record lives. */
+export function toColumnar(r: ServeRecord): ColumnarRecord {
+  const { candidates, features, scores, removed, ...rest } = r;
+  const sourceNames = sourceOrder(candidates);
+  const sourceScores = sourceNames.map(() => new Float64Array(candidates.length).fill(Number.NaN));
+  const itemIds = new Array<string>(candidates.length);
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    itemIds[i] = c.item_id;
+    for (const s of c.sources) sourceScores[sourceNames.indexOf(s.name)][i] = s.score;
+  }
+  return { rest, itemIds, sourceNames, sourceScores, features, scores, removed: encodeRemoved(removed) };
+}
+
+/** The JSON line (without the newline) of a columnar record: base64 and JSON.stringify, the costly part. */
+export function columnarToLine(c: ColumnarRecord): string {
+  const scores: Record<string, F32Blob> = {};
+  for (const [k, v] of Object.entries(c.scores)) scores[k] = toBlob(v);
+  const candidates: ColumnarCandidates = { item_ids: c.itemIds, sources: Object.fromEntries(c.sourceNames.map((n, k) => [n, { f64: b64(c.sourceScores[k]) }])) };
+  return JSON.stringify({ format: 2, ...c.rest, candidates, features: toBlob(c.features), scores, removed: c.removed });
+}
+
+function decodeCandidates(o: ColumnarCandidates): ServeRecord['candidates'] {
+  if (!Array.isArray(o?.item_ids)) throw new TypeError('candidates.item_ids is not an array');
+  const cols = Object.entries(o.sources ?? {}).map(([name, blob]) => [name, fromBase64(blob?.f64, `candidates.sources.${name}`, (n) => new Float64Array(n))] as const);
+  return o.item_ids.map((item_id, i) => ({ item_id, sources: cols.filter(([, col]) => !Number.isNaN(col[i])).map(([name, col]) => ({ name, score: col[i] })) }));
+}
+
+function encodeRemoved(removed: ServeRecord['removed']): ColumnarRemoved {
+  const out: ColumnarRemoved = { item_ids: [], filters: [], reasons: [], filter: [], reason: [] };
+  const intern = (list: string[], v: string) => {
+    const k = list.indexOf(v);
+    return k >= 0 ? k : list.push(v) - 1;
+  };
+  for (const r of removed) {
+    out.item_ids.push(r.item_id);
+    out.filter.push(intern(out.filters, r.filter));
+    out.reason.push(intern(out.reasons, r.reason));
+  }
+  return out;
+}
+
+function decodeRemoved(o: ColumnarRemoved): ServeRecord['removed'] {
+  if (!Array.isArray(o?.item_ids)) throw new TypeError('removed.item_ids is not an array');
+  return o.item_ids.map((item_id, i) => ({ item_id, filter: o.filters[o.filter[i]], reason: o.reasons[o.reason[i]] }));
 }
 
 /** One JSON line (without the newline). */
 export function encodeServeRecord(r: ServeRecord): string {
-  const scores: Record<string, F32Blob> = {};
-  for (const [k, v] of Object.entries(r.scores)) scores[k] = toBlob(v);
-  return JSON.stringify({ ...r, features: toBlob(r.features), scores });
+  return columnarToLine(toColumnar(r));
 }
 
-/** Inverse of encodeServeRecord on a parsed line; throws TypeError when the numeric blocks are malformed. */
+/** Inverse of encodeServeRecord on a parsed line (format 2 or the earlier one); throws TypeError when malformed. */
 export function decodeServeRecord(o: Record<string, unknown>): ServeRecord {
   const scores: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries((o.scores ?? {}) as Record<string, unknown>)) scores[k] = fromBlob(v, `scores.${k}`);
-  return { ...(o as unknown as ServeRecord), features: fromBlob(o.features, 'features'), scores };
+  const { format, ...rest } = o;
+  const record = { ...(rest as unknown as ServeRecord), features: fromBlob(o.features, 'features'), scores };
+  if (format === 2) {
+    record.candidates = decodeCandidates(o.candidates as ColumnarCandidates);
+    record.removed = decodeRemoved(o.removed as ColumnarRemoved);
+  }
+  return record;
 }
 
 /** Features of candidate `i` (a view, no copy). */

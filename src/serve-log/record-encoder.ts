@@ -1,0 +1,113 @@
+/**
+ * Turns serve records into log lines for the JSONL serve log, off the event loop where possible.
+ *
+ * A 600-candidate record is ~200 KB of JSON, most of it base64 of the feature block; Node 20's base64 runs at
+ * ~175 MB/s, so encoding on the event loop cost ~1–2 ms per feed request (the drain runs between requests, so the
+ * next request waited). `workerEncoder` keeps only the cheap columnar conversion (`toColumnar`, ~0.1 ms: typed arrays
+ * and flat string lists, cheap to post) on the caller's thread; base64, JSON and UTF-8 run in one worker thread,
+ * which answers batches in order and transfers the lines back. If the worker cannot be started or dies, encoding
+ * continues on the caller's thread (`inThreadEncoder`), so a record is never lost to the encoder.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ServeRecord } from '../domain/feed.js';
+import type { EncodeRequest, EncodeResponse } from './encode-worker.js';
+import { columnarToLine, toColumnar, type ColumnarRecord } from './record-codec.js';
+
+export interface RecordEncoder {
+  /** One line (with its newline) per record, in order; null for a record that cannot be serialised. */
+  encode(records: readonly ServeRecord[]): Promise<(Buffer | null)[]>;
+  close(): Promise<void>;
+}
+
+const lineOf = (c: ColumnarRecord | null): Buffer | null => {
+  if (!c) return null;
+  try {
+    return Buffer.from(columnarToLine(c) + '\n', 'utf8');
+  } catch {
+    return null; // BigInt, cycles, a throwing getter: this record only
+  }
+};
+
+const columnarOrNull = (r: ServeRecord): ColumnarRecord | null => {
+  try {
+    return toColumnar(r);
+  } catch {
+    return null;
+  }
+};
+
+export function inThreadEncoder(): RecordEncoder {
+  return {
+    encode: (records) => Promise.resolve(records.map((r) => lineOf(columnarOrNull(r)))),
+    close: () => Promise.resolve(),
+  };
+}
+
+export function workerEncoder(): RecordEncoder {
+  let worker: Worker | undefined;
+  let broken = false;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (lines: (Buffer | null)[]) => void; columnar: (ColumnarRecord | null)[] }>();
+  const failAll = () => {
+    broken = true;
+    worker = undefined;
+    // batches in flight are encoded here instead, in order
+    for (const [id, p] of [...pending].sort((a, b) => a[0] - b[0])) {
+      pending.delete(id);
+      p.resolve(p.columnar.map(lineOf));
+    }
+  };
+  const start = (): Worker | undefined => {
+    if (worker || broken) return worker;
+    try {
+      const w = new Worker(new URL('./encode-worker.js', import.meta.url));
+      w.unref();
+      w.on('message', (res: EncodeResponse) => {
+        const p = pending.get(res.id);
+        if (!p) return;
+        pending.delete(res.id);
+        p.resolve(res.lines.map((l) => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null)));
+      });
+      w.on('error', failAll);
+      w.on('exit', () => {
+        if (worker === w) failAll();
+      });
+      worker = w;
+    } catch {
+      broken = true;
+    }
+    return worker;
+  };
+  return {
+    encode(records) {
+      const columnar = records.map(columnarOrNull);
+      const w = start();
+      if (!w) return Promise.resolve(columnar.map(lineOf));
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, { resolve, columnar });
+        const posted = columnar.map((c) => c ?? undefined);
+        try {
+          w.postMessage({ id, records: posted.filter((c): c is ColumnarRecord => c !== undefined) } satisfies EncodeRequest);
+        } catch {
+          pending.delete(id);
+          resolve(columnar.map(lineOf)); // something not cloneable: encode here, record by record
+          return;
+        }
+        // the worker answers only for the records it got: put the nulls back in their places
+        const p = pending.get(id)!;
+        p.resolve = ((inner) => (lines: (Buffer | null)[]) => {
+          let k = 0;
+          inner(columnar.map((c) => (c ? lines[k++] : null)));
+        })(resolve);
+      });
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      broken = true;
+      if (w) await w.terminate();
+      failAll();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServeRecord } from '../../src/domain/feed.js';
+import { decodeServeRecord, encodeServeRecord } from '../../src/serve-log/record-codec.js';
+import { inThreadEncoder, workerEncoder } from '../../src/serve-log/record-encoder.js';
+import { rng } from '../helpers/fixtures.js';
+
+function record(i: number, n = 50): ServeRecord {
+  const r = rng(i + 7);
+  const names = ['two-tower', 'trending', 'fresh', 'covisitation'];
+  return {
+    request_id: `r${i}`,
+    ts: 1_700_000_000_000 + i,
+    user_id: `u${i}`,
+    variant: 'home',
+    context: { limit: 20, known_user: true },
+    config_version: 'c',
+    model_versions: { ranker: 'm' },
+    feature_names: ['a', 'b', 'c'],
+    // every candidate's sources are a subsequence of one order, as the pipeline's merge makes them
+    candidates: Array.from({ length: n }, (_, c) => ({ item_id: `i${c}`, sources: names.filter(() => r() < 0.5).map((name) => ({ name, score: r() * 10 - 5 })) })),
+    features: Float32Array.from({ length: n * 3 }, (_, k) => (k === 4 ? Number.NaN : k === 5 ? Number.NEGATIVE_INFINITY : r())),
+    scores: { score: Float32Array.from({ length: n }, () => r()), p_like: Float32Array.from({ length: n }, () => r()) },
+    removed: [
+      { item_id: 'x1', filter: 'seen', reason: 'seen' },
+      { item_id: 'x2', filter: 'hidden', reason: 'hidden_item' },
+      { item_id: 'x3', filter: 'seen', reason: 'seen' },
+    ],
+    slate: [{ item_id: 'i0', position: 0, score: 1, propensity: 0.9, explored: true }],
+    timings_ms: { total: 1.5 },
+    degraded: ['source:fresh'],
+  };
+}
+
+const roundTrip = (r: ServeRecord) => decodeServeRecord(JSON.parse(encodeServeRecord(r)) as Record<string, unknown>);
+
+void describe('serve record codec (columnar format 2)', () => {
+  void it('round-trips every field exactly: candidates with their source order and float64 scores, removed, blocks bit-exact', () => {
+    for (let i = 0; i < 20; i++) {
+      const r = record(i);
+      const back = roundTrip(r);
+      assert.deepEqual(back.candidates, r.candidates);
+      assert.deepEqual(back.removed, r.removed);
+      assert.deepEqual(Buffer.from(back.features.buffer), Buffer.from(r.features.buffer));
+      assert.deepEqual(Object.keys(back.scores), ['score', 'p_like']);
+      assert.deepEqual(back.slate, r.slate);
+      assert.deepEqual({ ...back, candidates: 0, removed: 0, features: 0, scores: 0 }, { ...r, candidates: 0, removed: 0, features: 0, scores: 0 });
+    }
+  });
+
+  void it('still reads lines of the earlier format (objects per candidate)', () => {
+    const r = record(1, 3);
+    const old = JSON.parse(JSON.stringify({ ...r, features: { f32: Buffer.from(r.features.buffer).toString('base64') }, scores: { score: { f32: Buffer.from(r.scores.score.buffer).toString('base64') } } })) as Record<string, unknown>;
+    const back = decodeServeRecord(old);
+    assert.deepEqual(back.candidates, r.candidates);
+    assert.deepEqual(back.removed, r.removed);
+  });
+
+  void it('the worker encoder writes the same bytes as the in-thread one, in order, and null for an unserialisable record', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => record(i));
+    const bad = { ...record(99), context: { limit: 20n } } as unknown as ServeRecord; // BigInt: JSON cannot
+    records.splice(5, 0, bad);
+    const worker = workerEncoder();
+    const here = inThreadEncoder();
+    try {
+      const [a, b] = await Promise.all([worker.encode(records.slice(0, 20)), worker.encode(records.slice(20))]);
+      const expected = await here.encode(records);
+      assert.equal(a.length + b.length, records.length);
+      assert.equal(a[5], null);
+      assert.deepEqual([...a, ...b].map((x) => x?.toString('utf8') ?? null), expected.map((x) => x?.toString('utf8') ?? null));
+      assert.ok(expected[0]!.toString('utf8').endsWith('\n'));
+    } finally {
+      await worker.close();
+      await here.close();
+    }
+  });
+});

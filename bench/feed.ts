@@ -11,6 +11,7 @@ import { createWorld } from '../src/demo/world.js';
 import { warmupHistory } from '../src/demo/demo.js';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { openSegmentLog } from '../src/backends/embedded/segment-log.js';
 import { retrievalModelsDir, setCurrentRetrievalModel } from '../src/retrieval/two-tower-retrieval-model.js';
 import { interactionsFromLog } from '../src/training/interactions-from-log.js';
@@ -29,9 +30,23 @@ async function installModel(url: string, dataDir: string, epochs: number): Promi
   const { model } = await trainTwoTower(data, { itemSides, epochs, evalEvery: 0 });
   await model.save(join(retrievalModelsDir(dataDir), model.version));
   await setCurrentRetrievalModel(dataDir, model.version);
-  const res = await fetch(`${url}/v1/models/retrieval/reload`, { method: 'POST' });
-  if (res.status !== 200) throw new Error(`reload failed: ${res.status} ${await res.text()}`);
+  // the reload answers once the ANN index is built: minutes at 1M items, past fetch's 300 s header timeout
+  const res = await postWithoutTimeout(`${url}/v1/models/retrieval/reload`);
+  if (res.status !== 200) throw new Error(`reload failed: ${res.status} ${res.body}`);
   return (performance.now() - t0) / 1000;
+}
+
+function postWithoutTimeout(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Trains the multi-task ranker on the server's log (backfill: no serve log yet) and makes the server load it. */

@@ -123,8 +123,8 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
     target.restore(bytes);
   }
   for (const [k, values] of Object.entries(header.dicts as Record<string, string[]>)) s.dict[k as keyof typeof s.dict].restore(values);
-  s.itemText.splice(0, s.itemText.length, ...(header.itemText as (string | undefined)[]).map((x) => x ?? undefined));
-  s.itemTags.splice(0, s.itemTags.length, ...(header.itemTags as (string[] | undefined)[]).map((x) => x ?? undefined));
+  replaceContents(s.itemText, header.itemText as (string | null)[]);
+  replaceContents(s.itemTags, header.itemTags as (string[] | null)[]);
   s.globalTotals.set(header.globalTotals);
   s.trendingList.restore(header.trending);
   s.categoryTrending.clear();
@@ -138,4 +138,13 @@ export async function readSnapshot(path: string, s: EmbeddedFeatureStore, sideca
   s.freshList.restore(header.fresh);
   s.setPositions(header.positions);
   return true;
+}
+
+/**
+ * `target`'s elements replaced by `source`'s (JSON null → undefined), element by element: `splice(0, n, ...source)`
+ * passes every element as an argument and overflows the stack at ~10^5 elements (a 1M-item catalog did).
+ */
+export function replaceContents<T>(target: (T | undefined)[], source: readonly (T | null)[]): void {
+  target.length = source.length;
+  for (let i = 0; i < source.length; i++) target[i] = source[i] ?? undefined;
 }

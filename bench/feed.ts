@@ -193,6 +193,7 @@ export async function benchFeed(
     out.p99_ms_8_clients = round(percentile(eight.latency, 0.99));
 
     if (withFaults) {
+      console.error(`feed (before the fault scenarios): ${JSON.stringify(out)}`);
       // each fault scenario: the same data dir served again with one injected fault, one client
       for (const [name, fault] of Object.entries(FAULT_SCENARIOS)) {
         const cfgPath = join(srv.dir, `bench-fault-${name}.json`);

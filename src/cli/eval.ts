@@ -11,6 +11,7 @@ import { MODELS, getModel } from '../evaluation/model-registry.js';
 import { SPLIT_DATASETS, loadSplitData, nnz } from '../evaluation/split-data.js';
 import { parse } from './args.js';
 import { runEvalRanking } from './ranking.js';
+import { runEvalOpe } from './eval-ope.js';
 import { defaultDatasetsDir } from './import.js';
 
 const KS = [10, 20, 40] as const;
@@ -56,6 +57,7 @@ function table(rows: EvalRow[]): string {
 /** Runs `feedloop eval` with `argv` (after the subcommand). */
 export async function runEval(argv: string[]): Promise<void> {
   if (argv[0] === 'ranking') return runEvalRanking(argv.slice(1));
+  if (argv[0] === 'ope') return runEvalOpe(argv.slice(1));
   const { values } = parse(argv, {
     dataset: { type: 'string' },
     datasets: { type: 'string' },

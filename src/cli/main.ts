@@ -29,6 +29,8 @@ commands:
                                                     full-ranking offline evaluation: movielens-1m-split | kuairec-split
   eval    ranking [--data DIR | --dataset movielens-100k] [--source auto|serve-log|backfill] [--epochs N]
                                                     multi-task ranker vs logistic regression vs heuristic, per head
+  eval    ope --dataset open-bandit [--datasets DIR] [--bootstrap N] [--seed N] [--folds K] [--target-policy P]
+                                                    off-policy IPS / SNIPS / DR of Bernoulli-TS from uniform-random logs
   train   retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]
                                                     train the two-tower model on the event log; CURRENT → new version
   train   ranking [--data DIR] [--source auto|serve-log|backfill] [--epochs N] [--notify URL]

@@ -12,6 +12,7 @@ import { SPLIT_DATASETS, loadSplitData, nnz } from '../evaluation/split-data.js'
 import { parse } from './args.js';
 import { runEvalRanking } from './ranking.js';
 import { runEvalOpe } from './eval-ope.js';
+import { runEvalReplay } from './eval-replay.js';
 import { defaultDatasetsDir } from './import.js';
 
 const KS = [10, 20, 40] as const;
@@ -58,6 +59,7 @@ function table(rows: EvalRow[]): string {
 export async function runEval(argv: string[]): Promise<void> {
   if (argv[0] === 'ranking') return runEvalRanking(argv.slice(1));
   if (argv[0] === 'ope') return runEvalOpe(argv.slice(1));
+  if (argv[0] === 'replay') return runEvalReplay(argv.slice(1));
   const { values } = parse(argv, {
     dataset: { type: 'string' },
     datasets: { type: 'string' },

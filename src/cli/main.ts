@@ -31,6 +31,8 @@ commands:
                                                     multi-task ranker vs logistic regression vs heuristic, per head
   eval    ope --dataset open-bandit [--datasets DIR] [--bootstrap N] [--seed N] [--folds K] [--target-policy P]
                                                     off-policy IPS / SNIPS / DR of Bernoulli-TS from uniform-random logs
+  eval    replay --dataset movielens-100k [--datasets DIR] [--max-points N] [--seed N] [--period test|valid]
+                                                    prequential replay: real-time vs daily-batch features, HR@10 / NDCG@10
   train   retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]
                                                     train the two-tower model on the event log; CURRENT → new version
   train   ranking [--data DIR] [--source auto|serve-log|backfill] [--epochs N] [--notify URL]

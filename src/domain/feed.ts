@@ -32,8 +32,16 @@ export interface FeedResponse {
    * `feature-store[:user]`, `reranker:<name>`.
    */
   degraded?: string[];
+  /** The experiments the user is in and their arm (`holdout` for holdout users), when any (src/experiments/). */
+  experiments?: ExperimentArm[];
   /** Present with `debug=1`: per-stage timings (ms), candidate counts, degraded stages. */
   debug?: FeedDebug;
+}
+
+/** A user's arm in one experiment. */
+export interface ExperimentArm {
+  id: string;
+  arm: string;
 }
 
 export interface FeedDebug {
@@ -86,4 +94,6 @@ export interface ServeRecord {
   slate: { item_id: string; position: number; score: number; propensity: number; explored?: boolean }[];
   timings_ms: Record<string, number>;
   degraded: string[];
+  /** The experiments the user was in and their arm, when any (as in the response). */
+  experiments?: ExperimentArm[];
 }

@@ -29,6 +29,10 @@ import { openJsonlServeLog } from '../serve-log/jsonl-serve-log.js';
 import type { ServeLog } from '../serve-log/serve-log.js';
 import { RecentServeRecords, type RecentServeRecordsOptions } from '../serve-log/recent-records.js';
 import { createMetrics, typeLabel, type Metrics } from './metrics.js';
+import { ExperimentStore } from '../experiments/experiment-store.js';
+import { ArmMetrics } from '../experiments/arm-metrics.js';
+import { ExperimentServing } from '../experiments/serving.js';
+import { feedPipelines } from '../pipeline/home-feed.js';
 
 export interface Engine {
   readonly config: FeedloopConfig;
@@ -47,6 +51,9 @@ export interface Engine {
   readonly ranking: RankingModelService;
   /** Loads the current ranking model (CURRENT) and swaps it in; false when there is none. */
   reloadRanking(): Promise<boolean>;
+  /** A/B experiments (`<data>/experiments/`) and their per-arm metrics (src/experiments/). */
+  readonly experiments: ExperimentStore;
+  readonly armMetrics: ArmMetrics;
   /** Set when a background component failed (e.g. the log cannot write): /readyz reports it. */
   readonly failure: () => Error | undefined;
   /** Refreshes gauges that are computed on demand (consumer lag, entity counts); call before a scrape. */
@@ -82,11 +89,24 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   const snapshotPath = join(dataDir, 'state', 'features.snap');
   if (opts.rebuild) await rm(snapshotPath, { force: true });
   const ids = new EventIdIndex(config.ingest.dedupCapacity);
+  const variants = Object.keys(feedPipelines({ heuristicWeights: config.ranking.heuristicWeights, sideEffects: [] }));
+  const experiments = await ExperimentStore.open({ dir: join(dataDir, 'experiments'), variants });
+  const armMetrics = new ArmMetrics({
+    assigner: () => experiments.assigner,
+    experiment: (id) => experiments.get(id),
+    sessionGapMs: config.features.sessionGapMs,
+    durationOf: (itemId) => store.describe('item', itemId, Date.now())?.values.duration_ms,
+    registry: metrics.registry,
+  });
   const store = await EmbeddedFeatureStore.open({
     features: config.features,
     partitionCount: log.partitionCount,
     snapshotPath,
-    sidecars: [{ name: 'event-ids', serialize: () => ids.serialize(), restore: (b) => ids.restore(b) }],
+    sidecars: [
+      { name: 'event-ids', serialize: () => ids.serialize(), restore: (b) => ids.restore(b) },
+      // per-arm metrics are checkpointed with the features they were computed with (replay completes both)
+      { name: 'experiment-metrics', serialize: () => armMetrics.serialize(), restore: (b) => armMetrics.restore(b) },
+    ],
   });
   let failure: Error | undefined;
   const ivfDir = join(dataDir, 'models', 'retrieval', 'index');
@@ -126,7 +146,10 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
         metrics.freshness.observe(lagMs / 1000);
         metrics.freshnessLag.set(lagMs);
       },
-      appliedEntries: (entries) => retrieval.onEntries(entries),
+      appliedEntries: (entries) => {
+        retrieval.onEntries(entries);
+        armMetrics.onEntries(entries);
+      },
       checkpointed: (ms) => metrics.snapshotDuration.observe(ms / 1000),
       error(err) {
         failure = err instanceof Error ? err : new Error(String(err));
@@ -152,7 +175,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     { name: 'serve-log', run: (record: ServeRecord) => void serveLog.write(record) },
     { name: 'recent-serve-records', run: (record: ServeRecord) => serveRecords.remember(record) },
   ];
-  const feed = new FeedService(store, config, sideEffects, metrics, retrieval, ranking);
+  const feed = new FeedService(store, config, sideEffects, metrics, retrieval, ranking, new ExperimentServing(experiments, config, armMetrics));
   const reloadRanking = () => ranking.loadCurrent(dataDir);
   if (config.ranking.enabled) {
     try {
@@ -204,6 +227,8 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     reloadRetrieval,
     ranking,
     reloadRanking,
+    experiments,
+    armMetrics,
     failure: () => failure,
     sampleGauges,
     async close() {

@@ -17,6 +17,7 @@ import { PopularList } from './popular-list.js';
 import { HotCache } from './hot-cache.js';
 import { learnedRanker } from '../ranking/learned-ranker.js';
 import type { RankingModelService } from '../ranking/ranking-model-service.js';
+import type { ArmRouting, ExperimentServing } from '../experiments/serving.js';
 
 export interface FeedQuery {
   userId: string;
@@ -43,6 +44,8 @@ export class FeedService {
     private readonly metrics?: Metrics,
     private readonly retrieval?: RetrievalService,
     ranking?: RankingModelService,
+    /** Experiments: a user in an arm is served with its overrides (src/experiments/serving.ts). */
+    private readonly experiments?: ExperimentServing,
   ) {
     const pipelines = feedPipelines({
       heuristicWeights: config.ranking.heuristicWeights,
@@ -70,26 +73,33 @@ export class FeedService {
   }
 
   async serve(q: FeedQuery): Promise<PipelineRun> {
-    const spec = this.pipelines[q.variant];
-    if (!spec) throw new Error(`unknown variant ${q.variant}`);
+    const t0 = performance.now();
+    const arm = this.experiments?.route(q.userId);
+    const base = this.pipelines[arm?.variant ?? q.variant];
+    if (!base) throw new Error(`unknown variant ${q.variant}`);
+    const spec = arm ? arm.spec(base) : base;
     const cache = q.debug || q.nowMs !== undefined ? undefined : this.cache;
-    const key = `${spec.name}|${q.limit}|${q.sessionId ?? ''}`;
+    const key = `${spec.name}|${q.limit}|${q.sessionId ?? ''}${arm ? `|${arm.key}` : ''}`;
     let run = cache?.take(q.userId, key, Date.now());
-    run ??= await this.compute(spec, q);
+    run ??= await this.compute(spec, q, undefined, arm);
     if (cache) {
       const exclude = new Set(run.response.items.map((i) => i.item_id));
-      cache.refresh(q.userId, key, () => this.compute(spec, q, exclude), () => Date.now());
+      cache.refresh(q.userId, key, () => this.compute(spec, q, exclude, arm), () => Date.now());
+    }
+    if (arm) {
+      run.response.experiments = arm.experiments;
+      arm.served(q.userId, performance.now() - t0, q.nowMs ?? Date.now());
     }
     return run;
   }
 
-  private compute(spec: PipelineSpec, q: FeedQuery, exclude?: ReadonlySet<string>): Promise<PipelineRun> {
+  private compute(spec: PipelineSpec, q: FeedQuery, exclude?: ReadonlySet<string>, arm?: ArmRouting): Promise<PipelineRun> {
     const nowMs = q.nowMs ?? Date.now();
     const ctx: FeedContext = {
       request: { requestId: randomUUID(), userId: q.userId, sessionId: q.sessionId, limit: q.limit, nowMs, variant: spec.name },
       store: this.servingStore,
-      config: this.config.feed,
-      configVersion: this.configVersion,
+      config: arm?.feed ?? this.config.feed,
+      configVersion: arm ? arm.configVersion(this.configVersion) : this.configVersion,
       exclude,
       itemVector: this.retrieval ? (id) => this.retrieval!.itemVector(id) : undefined,
     };
@@ -105,7 +115,7 @@ export class FeedService {
         degraded: (component) => m?.feedDegraded.inc({ component }),
         fallback: (name) => m?.feedFallback.inc({ fallback: name }),
       },
-      { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular, exploration: this.config.exploration },
+      { sourcesMs: this.config.latency.sourcesMs, rankingMs: this.config.latency.rankingMs, popular: this.popular, exploration: arm?.exploration ?? this.config.exploration },
     );
   }
 

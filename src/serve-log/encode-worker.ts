@@ -27,7 +27,7 @@ if (port) {
         return null;
       }
     });
-    const transfer = lines.flatMap((l) => (l ? [l.buffer as ArrayBuffer] : []));
+    const transfer = lines.flatMap((l) => (l ? [l.buffer] : []));
     port.postMessage({ id: req.id, lines } satisfies EncodeResponse, transfer);
   });
 }

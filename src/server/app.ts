@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { toHttpError } from './error-mapping.js';
 import { openApiDocument } from './openapi.js';
 import { registerExplainRoutes } from './routes-explain.js';
+import { registerExperimentRoutes } from './routes-experiments.js';
 import { registerFeedRoutes } from './routes-feed.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerModelRoutes } from './routes-models.js';
@@ -33,6 +34,7 @@ export function buildServer(engine: Engine): FastifyInstance {
   registerFeedRoutes(app, engine.feed, engine.config.feed);
   registerExplainRoutes(app, engine);
   registerModelRoutes(app, engine);
+  registerExperimentRoutes(app, engine);
 
   const doc = openApiDocument(VERSION);
   app.get('/openapi.json', async () => doc);

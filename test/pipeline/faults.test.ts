@@ -37,8 +37,9 @@ async function withServer(faults: FaultSpec[], body: (srv: RunningServer) => Pro
 }
 
 void describe('latency ledger: deadlines, fallbacks, fault injection', () => {
-  void it('a ranker delayed 50 ms is cut at its deadline: the fallback ranker orders a full slate', async () => {
-    await withServer([{ component: 'ranker:learned', delayMs: 50 }], async (srv) => {
+  // delays are far longer than the deadlines, so that "cut at the deadline" holds even on a loaded machine
+  void it('a ranker delayed 5 s is cut at its deadline: the fallback ranker orders a full slate', async () => {
+    await withServer([{ component: 'ranker:learned', delayMs: 5000 }], async (srv) => {
       for (let k = 0; k < 5; k++) {
         const res = await srv.request('GET', `/v1/feed?user_id=u${k}&limit=20&debug=1`);
         assert.equal(res.status, 200);
@@ -46,7 +47,7 @@ void describe('latency ledger: deadlines, fallbacks, fault injection', () => {
         assert.deepEqual(res.body.fallbacks, ['fallback-ranker']);
         assert.ok(res.body.debug.degraded.includes('ranker:learned:deadline'));
         assert.equal(res.body.debug.ranker.name, 'heuristic');
-        assert.ok(res.body.debug.timings_ms.ranking < 45, `ranking stage ${res.body.debug.timings_ms.ranking} ms was not cut at its 10 ms deadline`);
+        assert.ok(res.body.debug.timings_ms.ranking < 2500, `ranking stage ${res.body.debug.timings_ms.ranking} ms was not cut at its 10 ms deadline`);
       }
       const metrics = await srv.request('GET', '/metrics');
       assert.match(metrics.body as string, /feedloop_feed_fallback_total\{fallback="fallback-ranker"\} 5/);
@@ -55,13 +56,13 @@ void describe('latency ledger: deadlines, fallbacks, fault injection', () => {
   });
 
   void it('a slow source misses the sources deadline and is dropped; the others fill the slate', async () => {
-    await withServer([{ component: 'source:trending', delayMs: 60 }], async (srv) => {
+    await withServer([{ component: 'source:trending', delayMs: 5000 }], async (srv) => {
       const res = await srv.request('GET', '/v1/feed?user_id=u1&limit=20&debug=1');
       assert.equal(res.status, 200);
       assert.equal(res.body.items.length, 20);
       assert.ok(res.body.debug.degraded.includes('source:trending:deadline'));
       assert.equal(res.body.debug.candidates_by_source.trending, 0);
-      assert.ok(res.body.debug.timings_ms.sources < 50, `sources stage ${res.body.debug.timings_ms.sources} ms`);
+      assert.ok(res.body.debug.timings_ms.sources < 2500, `sources stage ${res.body.debug.timings_ms.sources} ms`);
     });
   });
 

@@ -9,7 +9,10 @@ void describe('argsortDesc', () => {
     for (let trial = 0; trial < 50; trial++) {
       const n = 1 + Math.floor(rand() * 300);
       const s = Float32Array.from({ length: n }, () => (rand() < 0.2 ? Math.round(rand() * 4) - 2 : (rand() - 0.5) * 1e3));
-      if (n > 3) (s[1] = Number.POSITIVE_INFINITY), (s[2] = Number.NEGATIVE_INFINITY);
+      if (n > 3) {
+        s[1] = Number.POSITIVE_INFINITY;
+        s[2] = Number.NEGATIVE_INFINITY;
+      }
       const expected = Array.from(s.keys()).sort((a, b) => s[b] - s[a] || a - b);
       assert.deepEqual(Array.from(argsortDesc(s)), expected);
     }

@@ -199,6 +199,7 @@ export async function benchFeed(
         const cfgPath = join(srv.dir, `bench-fault-${name}.json`);
         await writeFile(cfgPath, JSON.stringify({ faults: [fault] }));
         await srv.restart({ FEEDLOOP_CONFIG: cfgPath });
+        out[`fault_${name}_restart_s`] = round(srv.restartSeconds ?? NaN, 1);
         if (withModel) await waitRetrieval(srv.url);
         for (let i = 0; i < 100; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]);
         const r = await measure(srv.url, userIds, Math.min(requests, 1000), 1);

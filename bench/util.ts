@@ -24,6 +24,8 @@ export interface BenchServer {
   url: string;
   dir: string;
   child: ChildProcess;
+  /** Seconds the last restart took until the server listened. */
+  restartSeconds?: number;
   /** Stops the server and starts it again on the same data dir with `env` (e.g. another FEEDLOOP_CONFIG). */
   restart(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
@@ -40,7 +42,10 @@ export async function benchServer(env: Record<string, string> = {}): Promise<Ben
     async restart(more: Record<string, string> = {}) {
       srv.child.kill('SIGTERM');
       await waitExit(srv.child);
-      const next = await spawnServer(dir, { ...base, ...more });
+      // a big catalog takes a while to open (snapshot + log tail): minutes at 1M items on a busy machine
+      const t0 = performance.now();
+      const next = await spawnServer(dir, { ...base, ...more }, 15 * 60_000);
+      srv.restartSeconds = (performance.now() - t0) / 1000;
       srv.child = next.child;
       srv.url = next.url;
     },

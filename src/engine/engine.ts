@@ -68,7 +68,7 @@ export interface OpenEngineOptions {
   logErrors?: boolean;
   /** Test hooks of the embedded log (throw to simulate a full disk or an fsync failure). */
   logFaults?: FaultHooks;
-  /** Memory budget of the recent serve records kept for explanations (default 256 MiB, 100 000 records). */
+  /** Memory budget of the recent serve records kept for explanations (default 64 MiB, 100 000 records). */
   recentServeRecords?: RecentServeRecordsOptions;
 }
 

@@ -3,10 +3,11 @@
  * on disk as the fallback for older ones.
  *
  * Memory: records are kept in arrival order and the oldest are evicted first once the kept records pass `maxBytes`
- * (default 256 MiB) or `maxRecords` (default 100 000). Bytes are an estimate (`estimateServeRecordBytes`): the
+ * (default 64 MiB: a budget of long-lived objects churned at the request rate costs old-generation GC time) or
+ * `maxRecords` (default 100 000). Bytes are an estimate (`estimateServeRecordBytes`): the
  * feature and score blocks exactly, plus a fixed allowance per candidate, source, removed candidate and slate slot
  * for the JS objects. A request of 1000 candidates × 25 features with 2 sources each is ~370 KB (~100 KB of features,
- * the rest the candidate list), so the default keeps roughly the last 700 such requests, or tens of thousands of
+ * the rest the candidate list), so the default keeps roughly the last 170 such requests, or thousands of
  * small ones. `maxBytes: 0` keeps nothing (every lookup reads the disk). The records are the very objects the serve
  * log queues (never copied; the ServeLog contract already forbids mutating them), so records still waiting to be
  * written cost nothing extra.
@@ -28,7 +29,7 @@ export interface RecentServeRecordsOptions {
   maxRecords?: number;
 }
 
-export const DEFAULT_RECENT_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_RECENT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_RECENT_MAX_RECORDS = 100_000;
 
 /** Estimated heap + buffer bytes per part of a record (measured on Node 20: within ~5% of heap + buffer growth). */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+export async function spawnServer(dataDir: string, env: Record<string, string> = {}, startTimeoutMs = 20_000): Promise<{ child: ChildProcess; url: string }> {
   // e.g. FEEDLOOP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark's server
   const nodeArgs = (process.env.FEEDLOOP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
@@ -13,7 +13,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${startTimeoutMs} ms: ${out}`)), startTimeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);

@@ -29,6 +29,7 @@ import type { PipelineSpec } from './home-feed.js';
 import type { PopularList } from './popular-list.js';
 import { applyFilters } from '../filtering/apply-filters.js';
 import { argsortDesc } from '../util/argsort.js';
+import { topUp } from './top-up.js';
 import { round, roundAll, serveRecord } from './serve-record.js';
 
 export interface PipelineObserver {
@@ -223,7 +224,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   }
 
   // 7. a short slate is topped up: trending + fresh through the filters, else the popular list
-  if (slate.length < limit) slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback);
+  if (slate.length < limit) slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback, (id) => infoOf(id)?.authorId);
   lap('reranking');
   timings.total = performance.now() - t0;
   obs.stage?.('total', timings.total);
@@ -263,48 +264,4 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       }
     },
   };
-}
-
-/** Appends fallback items (never ones already in the slate) until the slate holds `limit` items or the lists run out. */
-function topUp(
-  spec: PipelineSpec,
-  ctx: FeedContext,
-  slate: SlateItem[],
-  limit: number,
-  storeOk: boolean,
-  popular: PopularList | undefined,
-  fallback: (name: string) => void,
-): SlateItem[] {
-  const have = new Set([...slate.map((s) => s.itemId), ...(ctx.exclude ?? [])]);
-  const out = [...slate];
-  if (storeOk) {
-    try {
-      const need = limit - out.length;
-      const now = ctx.request.nowMs;
-      const fresh = ctx.store.fresh(need * 2, now, ctx.config.freshMaxAgeMs).map((x) => ({ ...x, source: 'fresh' }));
-      const pool = [...ctx.store.trending(need * 4, now).map((x) => ({ ...x, source: 'trending' })), ...fresh].filter((x) => !have.has(x.itemId));
-      const cands: Candidate[] = [];
-      const seen = new Set<string>();
-      for (const x of pool) {
-        if (seen.has(x.itemId)) continue;
-        seen.add(x.itemId);
-        cands.push({ itemId: x.itemId, sources: [{ name: x.source, score: x.score }] });
-      }
-      const kept = applyFilters(spec.filters, ctx, cands, ctx.store.itemBatch(cands.map((c) => c.itemId))).candidates;
-      for (const c of kept) {
-        if (out.length >= limit) break;
-        out.push({ ...c, score: 0, propensity: 1 });
-        have.add(c.itemId);
-      }
-      if (out.length > slate.length) fallback('trending+fresh');
-    } catch {
-      // the store failed after all: the popular list below
-    }
-  }
-  if (out.length < limit && popular) {
-    const extra = popular.take(limit - out.length, have);
-    for (const x of extra) out.push({ itemId: x.itemId, sources: [{ name: 'popular-list', score: x.score }], score: 0, propensity: 1 });
-    if (extra.length) fallback('popular-list');
-  }
-  return out;
 }

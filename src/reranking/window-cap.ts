@@ -25,8 +25,12 @@ export interface WindowCap {
   window: number;
 }
 
-/** The first `min(limit, slate.length)` slots filled greedily under `caps` (see the file comment). */
-export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[]): SlateItem[] {
+/**
+ * The first `min(limit, slate.length)` slots filled greedily under `caps` (see the file comment). With `hard`, no cap
+ * is ever relaxed: filling stops at the first slot no remaining item can take, and the slate comes back shorter (the
+ * pipeline tops it up from other lists under the same cap).
+ */
+export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[], hard = false): SlateItem[] {
   const n = slate.length;
   const want = Math.min(n, Math.max(0, Math.floor(limit)));
   const out: SlateItem[] = [];
@@ -56,6 +60,7 @@ export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps
         pickLevel = level;
       }
     }
+    if (hard && pickLevel < C) break;
     taken[pick] = 1;
     placed[k] = pick;
     out.push(slate[pick]);

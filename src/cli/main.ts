@@ -3,6 +3,7 @@
  * The `feedloop` command: serve, replay, import. Each subcommand lives in its own file; errors with a `field`
  * are printed as usage errors (exit 2), anything else as a failure (exit 1).
  */
+import { runSimulateCommand, SIMULATE_HELP } from './simulate.js';
 import { FeedloopError } from '../errors.js';
 import { runConfig } from './config.js';
 import { DEMO_HELP, runDemoCommand } from './demo.js';
@@ -37,11 +38,13 @@ commands:
                                                     train the two-tower model on the event log; CURRENT → new version
   train   ranking [--data DIR] [--source auto|serve-log|backfill] [--epochs N] [--notify URL]
                                                     train the multi-task ranker (serve log or backfill); CURRENT → new version
+  simulate [--days N] [--policies a,b,c] [--items N] [--users N] [--sessions-per-day N] [--seed N] [--out DIR]
+                                                    policies in closed loop for N simulated days on the demo world → report folder
   config  [--config FILE] [--data DIR] [--port N]   print the effective configuration as JSON
 
 Defaults: port 8080, data ./data; every setting can come from feedloop.config.json or FEEDLOOP_* variables.`;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, eval: runEval, serve: runServe, train: runTrain, replay: runReplay, import: runImport, config: runConfig };
+const commands: Record<string, (argv: string[]) => Promise<void>> = { demo: runDemoCommand, eval: runEval, serve: runServe, train: runTrain, replay: runReplay, import: runImport, config: runConfig, simulate: runSimulateCommand };
 
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(cmd === 'demo' ? DEMO_HELP : USAGE);
+    console.log(cmd === 'demo' ? DEMO_HELP : cmd === 'simulate' ? SIMULATE_HELP : USAGE);
     return;
   }
   await run(rest);

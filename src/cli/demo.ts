@@ -10,6 +10,7 @@
  */
 import { comparisonJson, formatComparison, runRankerComparison } from '../demo/compare-rankers.js';
 import { explorationJson, formatExplorationComparison, runExplorationComparison } from '../demo/compare-exploration.js';
+import { experimentsDemoJson, formatExperimentsDemo, runExperimentsDemo } from '../demo/compare-experiments.js';
 import { runDemo } from '../demo/demo.js';
 import { createWorld } from '../demo/world.js';
 import { openEngine } from '../engine/engine.js';
@@ -21,6 +22,7 @@ import { configFrom, parse } from './args.js';
 export const DEMO_HELP = `usage: feedloop demo [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
        feedloop demo --compare-rankers [--collect-seconds N] [--seconds N] [--epochs N] [same options]
        feedloop demo --compare-exploration [--seconds N] [--new-item-window-seconds N] [same options]
+       feedloop demo --experiments [--seconds N] [same options]
 
 Runs the engine, uploads a synthetic world (default 100000 items, 20000 users) with a day of history, and simulates
 users who request feeds and react through the HTTP API. Data goes to --data (default ./data/demo).
@@ -46,7 +48,12 @@ default mode: users split between the home feed and trending alone, a live line 
   catalog coverage, the share of new items shown ≥ 10 times within their first --new-item-window-seconds (default
   3600; items whose window ends after the phase are not judged), mean watch ratio and its change, and the share of
   slates within the author cap; then ONE JSON object as the last line:
-  {"phase":"compare-exploration","arms":{"home":{…},"home-exploit":{…}},"watch_ratio_change":…,…}`;
+  {"phase":"compare-exploration","arms":{"home":{…},"home-exploit":{…}},"watch_ratio_change":…,…}
+
+--experiments: A/A and A/B tests through /v1/experiments: every user on home, split by two experiments in two
+  layers — demo-aa (two identical arms) and demo-ab (control vs trending only) — for --seconds (default 600); prints
+  each experiment's results (SRM check; per arm and metric the relative difference, 95% interval, Welch p-value)
+  and ONE JSON object as the last line: {"phase":"experiments","experiments":[…]}`;
 
 function intOption(values: Record<string, string | boolean | undefined>, name: string, dflt: number): number {
   const raw = values[name];
@@ -68,6 +75,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     'collect-seconds': { type: 'string' },
     'compare-exploration': { type: 'boolean' },
     'new-item-window-seconds': { type: 'string' },
+    experiments: { type: 'boolean' },
     epochs: { type: 'string' },
   });
   if (values.help === true) {
@@ -76,7 +84,8 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   }
   const compare = values['compare-rankers'] === true;
   const exploration = values['compare-exploration'] === true;
-  if (compare && exploration) throw new ValidationError('--compare-rankers and --compare-exploration are separate runs: choose one', 'argv');
+  const experiments = values.experiments === true;
+  if ([compare, exploration, experiments].filter(Boolean).length > 1) throw new ValidationError('--compare-rankers, --compare-exploration and --experiments are separate runs: choose one', 'argv');
   if (!exploration && values['new-item-window-seconds'] !== undefined) throw new ValidationError('--new-item-window-seconds needs --compare-exploration', 'argv');
   if (!compare && (values['collect-seconds'] !== undefined || values.epochs !== undefined)) {
     throw new ValidationError('--collect-seconds and --epochs need --compare-rankers', 'argv');
@@ -84,7 +93,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   const cfg = configFrom({ ...values, data: values.data ?? './data/demo' });
   const items = intOption(values, 'items', 100_000);
   const users = intOption(values, 'users', 20_000);
-  const seconds = intOption(values, 'seconds', compare ? 60 : exploration ? 4500 : 0);
+  const seconds = intOption(values, 'seconds', compare ? 60 : exploration ? 4500 : experiments ? 600 : 0);
   const windowSeconds = intOption(values, 'new-item-window-seconds', 3600);
   const collectSeconds = intOption(values, 'collect-seconds', 60);
   const epochs = intOption(values, 'epochs', 10);
@@ -124,6 +133,16 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
       }
       for (const line of formatComparison(result)) console.log(line);
       console.log(JSON.stringify({ ...comparisonJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
+      return;
+    }
+    if (experiments) {
+      const result = await runExperimentsDemo({ baseUrl, world, signal: ac.signal, seed, concurrency, compareMs: Math.max(1, seconds) * 1000 });
+      if (!result) {
+        console.log('demo: stopped before the experiments phase');
+        return;
+      }
+      for (const line of formatExperimentsDemo(result)) console.log(line);
+      console.log(JSON.stringify({ ...experimentsDemoJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
       return;
     }
     if (exploration) {

@@ -1,0 +1,92 @@
+/**
+ * The demo's experiment check (`feedloop demo --experiments`): two experiments through the real API on one set-up
+ * demo, every simulated user on the `home` variant and the experiments doing the splitting:
+ * - `demo-aa` (layer `aa`): two arms with no overrides — an A/A test, which should show no significant difference
+ *   and pass the sample-ratio-mismatch check;
+ * - `demo-ab` (layer `ab`, hashed independently): control vs `trending` only (a deliberately worse feed), which
+ *   should be detected as significantly worse (and flagged by its watch-ratio guardrail).
+ * After the phase, `GET /v1/experiments/:id/results` of both is printed (per metric: relative difference, 95 %
+ * interval, Welch p-value) and summarised in one JSON line.
+ */
+import type { ExperimentResults } from '../experiments/results.js';
+import { setupDemo, type DemoPhaseResult, type DemoSetupOptions } from './demo.js';
+import { fmt, phaseSignal } from './phase-report.js';
+import { requestJson } from './simulator.js';
+
+export const DEMO_EXPERIMENTS = [
+  { id: 'demo-aa', layer: 'aa', traffic: 1, arms: [{ name: 'a1', weight: 1, overrides: {} }, { name: 'a2', weight: 1, overrides: {} }] },
+  {
+    id: 'demo-ab',
+    layer: 'ab',
+    traffic: 1,
+    arms: [{ name: 'control', weight: 1, overrides: {} }, { name: 'trending-only', weight: 1, overrides: { variant: 'trending' } }],
+    guardrails: [{ metric: 'watch_ratio', maxRelativeDrop: 0.05 }],
+  },
+] as const;
+
+/** The metrics printed per experiment (all of them are in the results). */
+const SHOWN = ['watch_ratio', 'completion_rate', 'likes_per_impression', 'hides_per_impression', 'impressions'] as const;
+
+export interface ExperimentsDemoResult {
+  phase: DemoPhaseResult;
+  results: ExperimentResults[];
+}
+
+export async function runExperimentsDemo(opts: DemoSetupOptions & { compareMs: number }): Promise<ExperimentsDemoResult | undefined> {
+  for (const e of DEMO_EXPERIMENTS) {
+    const r = await requestJson('POST', `${opts.baseUrl}/v1/experiments`, e);
+    if (r.status !== 201) throw new Error(`POST /v1/experiments ${e.id}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  }
+  const demo = await setupDemo(opts);
+  if (opts.signal.aborted) return undefined;
+  const phase = await demo.runPhase({ name: 'experiments', arms: { home: 1 }, signal: phaseSignal(opts.signal, opts.compareMs), until: `for ${Math.round(opts.compareMs / 1000)} s` });
+  const results: ExperimentResults[] = [];
+  for (const e of DEMO_EXPERIMENTS) {
+    const r = await requestJson('GET', `${opts.baseUrl}/v1/experiments/${e.id}/results`);
+    if (r.status !== 200) throw new Error(`GET results ${e.id}: ${r.status}`);
+    results.push(r.body as ExperimentResults);
+  }
+  return { phase, results };
+}
+
+/** Per experiment: SRM, then per treatment arm and metric the relative difference against control. */
+export function formatExperimentsDemo(r: ExperimentsDemoResult): string[] {
+  const lines: string[] = [];
+  for (const x of r.results) {
+    lines.push(`experiment ${x.experiment_id}: ${x.users} users; SRM chi2 ${fmt(x.srm.chi2 ?? NaN, 2)}, p ${fmt(x.srm.p_value ?? NaN, 3)} → ${x.srm.flagged ? 'FLAGGED' : 'ok'}`);
+    for (const arm of x.arms) {
+      lines.push(`  arm ${arm.arm}: ${arm.users} users, ${arm.feed_requests} feed requests${arm.guardrails_flagged.length ? `, guardrails flagged: ${arm.guardrails_flagged.join(', ')}` : ''}`);
+      for (const m of SHOWN) {
+        const v = arm.metrics[m];
+        const d = v?.vs_control;
+        const mean = `${m.padEnd(22)} mean ${fmt(v?.mean ?? NaN, 4)}`;
+        lines.push(
+          d
+            ? `    ${mean}  vs control ${fmt((d.relative_diff ?? NaN) * 100, 2)}% [${fmt((d.ci_low ?? NaN) * 100, 2)}%, ${fmt((d.ci_high ?? NaN) * 100, 2)}%] p ${fmt(d.p_value ?? NaN, 4)}${d.significant ? ' significant' : ''}`
+            : `    ${mean}`,
+        );
+      }
+    }
+  }
+  return lines;
+}
+
+/** The one-line JSON summary (the last stdout line of `feedloop demo --experiments`). */
+export function experimentsDemoJson(r: ExperimentsDemoResult): Record<string, unknown> {
+  return {
+    phase: 'experiments',
+    seconds: Math.round(r.phase.stats.elapsedMs / 1000),
+    experiments: r.results.map((x) => ({
+      id: x.experiment_id,
+      users: x.users,
+      srm_p: x.srm.p_value,
+      srm_flagged: x.srm.flagged,
+      arms: x.arms.map((a) => ({
+        arm: a.arm,
+        users: a.users,
+        guardrails_flagged: a.guardrails_flagged,
+        metrics: Object.fromEntries(SHOWN.map((m) => [m, { mean: a.metrics[m]?.mean ?? null, ...(a.metrics[m]?.vs_control ?? {}) }])),
+      })),
+    })),
+  };
+}

@@ -224,7 +224,10 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   }
 
   // 7. a short slate is topped up: trending + fresh through the filters, else the popular list
-  if (slate.length < limit) slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback, (id) => infoOf(id)?.authorId);
+  if (slate.length < limit) {
+    const rankedItems = () => Array.from(order.subarray(0, Math.min(order.length, 4 * limit + slate.length)), (i) => ({ itemId: candidates[i].itemId, sources: candidates[i].sources, score: ranked.scores[i], propensity: 1 }));
+    slate = topUp(spec, ctx, slate, limit, storeOk, opts.popular, fallback, (id) => infoOf(id)?.authorId, rankedItems);
+  }
   lap('reranking');
   timings.total = performance.now() - t0;
   obs.stage?.('total', timings.total);

@@ -3,7 +3,10 @@
  * author cap that could not be kept, a failing store) is topped up — first from trending + fresh, through the
  * pipeline's filters, then from the precomputed popular list (which needs no store). Appended items never repeat an
  * item of the slate or of `ctx.exclude`, and keep the author cap (`feed.maxPerAuthor` per `feed.authorWindow`): an
- * item whose author is unknown (e.g. the store is down) is never capped.
+ * item whose author is unknown (e.g. the store is down) is never capped. Only when no list has an item that keeps
+ * the cap (a catalog of very few authors, e.g. an imported dataset with one stand-in author) is the cap relaxed:
+ * the rest is filled from the ranked candidates, best first, and the response names the fallback
+ * `author-cap-relaxed` — a full slate beats a short one.
  */
 import { applyFilters } from '../filtering/apply-filters.js';
 import type { SlateItem } from '../reranking/reranker.js';
@@ -20,6 +23,7 @@ export function topUp(
   popular: PopularList | undefined,
   fallback: (name: string) => void,
   authorOf: (itemId: string) => string | undefined,
+  ranked: () => readonly SlateItem[] = () => [],
 ): SlateItem[] {
   const have = new Set([...slate.map((s) => s.itemId), ...(ctx.exclude ?? [])]);
   const out = [...slate];
@@ -72,6 +76,14 @@ export function topUp(
       if (out.length < limit && fits(extraAuthors[i])) push({ itemId: x.itemId, sources: [{ name: 'popular-list', score: x.score }], score: 0, propensity: 1 }, extraAuthors[i]);
     });
     if (out.length > before) fallback('popular-list');
+  }
+  if (out.length < limit) {
+    const before = out.length;
+    for (const item of ranked()) {
+      if (out.length >= limit) break;
+      if (!have.has(item.itemId)) push(item, authorOf(item.itemId));
+    }
+    if (out.length > before) fallback('author-cap-relaxed');
   }
   return out;
 }

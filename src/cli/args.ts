@@ -21,6 +21,21 @@ export function parse(argv: string[], options: NonNullable<ParseArgsConfig['opti
   }
 }
 
+/**
+ * The integer option `--name` (`dflt` when absent), within [min, max]; anything else (a fraction, a word, out of
+ * range) is a ValidationError naming the option.
+ */
+export function intOption(values: Values, name: string, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = values[name];
+  if (raw === undefined) return dflt;
+  const v = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`) : `an integer in ${min}..${max}`;
+    throw new ValidationError(`--${name} must be ${range}, got ${String(raw)}`, name);
+  }
+  return v;
+}
+
 export function configFrom(values: Values): FeedloopConfig {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k]) : undefined);
   const cfg = loadConfig({ path: str('config') });

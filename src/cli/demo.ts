@@ -16,7 +16,7 @@ import { createWorld } from '../demo/world.js';
 import { openEngine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
 import { buildServer } from '../server/app.js';
-import { configFrom, parse } from './args.js';
+import { configFrom, intOption, parse } from './args.js';
 
 /** `feedloop demo --help`. */
 export const DEMO_HELP = `usage: feedloop demo [--port N] [--data DIR] [--items N] [--users N] [--seconds N] [--concurrency N] [--seed N]
@@ -54,14 +54,6 @@ default mode: users split between the home feed and trending alone, a live line 
   layers — demo-aa (two identical arms) and demo-ab (control vs trending only) — for --seconds (default 600); prints
   each experiment's results (SRM check; per arm and metric the relative difference, 95% interval, Welch p-value)
   and ONE JSON object as the last line: {"phase":"experiments","experiments":[…]}`;
-
-function intOption(values: Record<string, string | boolean | undefined>, name: string, dflt: number): number {
-  const raw = values[name];
-  if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`--${name} must be a non-negative integer, got ${String(raw)}`, name);
-  return n;
-}
 
 export async function runDemoCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -115,48 +107,27 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => ac.abort());
   const concurrency = intOption(values, 'concurrency', 4);
   try {
+    /** A comparison's report: its lines, then one JSON line with the total run time; a note if stopped early. */
+    const report = <R>(result: R | undefined, phase: string, format: (r: R) => string[], json: (r: R) => Record<string, unknown>) => {
+      if (!result) return console.log(`demo: stopped before the ${phase} phase`);
+      for (const line of format(result)) console.log(line);
+      console.log(JSON.stringify({ ...json(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
+    };
+    const setup = { baseUrl, world, signal: ac.signal, seed, concurrency };
     if (compare) {
-      const result = await runRankerComparison({
-        baseUrl,
-        world,
-        signal: ac.signal,
-        seed,
-        concurrency,
-        engine,
-        collectMs: collectSeconds * 1000,
-        compareMs: seconds * 1000,
-        epochs,
-      });
-      if (!result) {
-        console.log('demo: stopped before the compare phase');
-        return;
-      }
-      for (const line of formatComparison(result)) console.log(line);
-      console.log(JSON.stringify({ ...comparisonJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
-      return;
+      const result = await runRankerComparison({ ...setup, engine, collectMs: collectSeconds * 1000, compareMs: seconds * 1000, epochs });
+      return report(result, 'compare', formatComparison, comparisonJson);
     }
     if (experiments) {
-      const result = await runExperimentsDemo({ baseUrl, world, signal: ac.signal, seed, concurrency, compareMs: Math.max(1, seconds) * 1000 });
-      if (!result) {
-        console.log('demo: stopped before the experiments phase');
-        return;
-      }
-      for (const line of formatExperimentsDemo(result)) console.log(line);
-      console.log(JSON.stringify({ ...experimentsDemoJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
-      return;
+      const result = await runExperimentsDemo({ ...setup, compareMs: Math.max(1, seconds) * 1000 });
+      return report(result, 'experiments', formatExperimentsDemo, experimentsDemoJson);
     }
     if (exploration) {
-      const result = await runExplorationComparison({ baseUrl, world, signal: ac.signal, seed, concurrency, engine, compareMs: seconds * 1000, newItemWindowMs: windowSeconds * 1000 });
-      if (!result) {
-        console.log('demo: stopped before the compare phase');
-        return;
-      }
-      for (const line of formatExplorationComparison(result)) console.log(line);
-      console.log(JSON.stringify({ ...explorationJson(result), total_seconds: Math.round((performance.now() - t0) / 1000) }));
-      return;
+      const result = await runExplorationComparison({ ...setup, engine, compareMs: seconds * 1000, newItemWindowMs: windowSeconds * 1000 });
+      return report(result, 'compare', formatExplorationComparison, explorationJson);
     }
     if (seconds > 0) setTimeout(() => ac.abort(), seconds * 1000).unref();
-    const result = await runDemo({ baseUrl, world, signal: ac.signal, seed, concurrency });
+    const result = await runDemo(setup);
     const arms = Object.fromEntries(
       Object.entries(result.stats.arms).map(([k, a]) => [
         k,

@@ -5,12 +5,13 @@
  * SNIPS and DR (95 % percentile-bootstrap intervals, effective sample size) and compares each with BTS's on-policy
  * CTR. Prints notes and a table, then ONE JSON object as the last stdout line.
  */
+import { textTable } from '../util/text-table.js';
 import { join } from 'node:path';
 import { ValidationError } from '../errors.js';
 import { evaluateOpenBanditCampaign, type CampaignResult, type OpeRow } from '../evaluation/ope/open-bandit-eval.js';
 import { OPEN_BANDIT_CAMPAIGNS, OPEN_BANDIT_DIR, loadOpenBanditLog } from '../evaluation/ope/open-bandit.js';
 import { TARGET_POLICY_MODES, type TargetPolicyMode } from '../evaluation/ope/target-policy.js';
-import { parse } from './args.js';
+import { intOption, parse } from './args.js';
 import { defaultDatasetsDir } from './import.js';
 
 const OPE_DATASETS = ['open-bandit'] as const;
@@ -28,10 +29,7 @@ function table(rows: OpeRow[]): string {
     ['on_policy', (r) => r.on_policy.toFixed(5)],
     ['covered', (r) => (r.covered ? 'yes' : 'NO')],
   ];
-  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
-  const width = cols.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padStart(width[c]))).join('  ');
-  return [line(cells[0]), width.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+  return textTable([cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))], 2);
 }
 
 function notes(c: CampaignResult): string {
@@ -58,15 +56,9 @@ export async function runEvalOpe(argv: string[]): Promise<void> {
   if (typeof values.dataset !== 'string' || !(OPE_DATASETS as readonly string[]).includes(values.dataset)) {
     throw new ValidationError(`--dataset is required: one of ${OPE_DATASETS.join(', ')}`, 'dataset');
   }
-  const intOpt = (k: string, dflt: number, min: number): number => {
-    if (values[k] === undefined) return dflt;
-    const v = Number(values[k]);
-    if (!Number.isInteger(v) || v < min) throw new ValidationError(`--${k} must be an integer ≥ ${min}, got ${String(values[k])}`, k);
-    return v;
-  };
-  const resamples = intOpt('bootstrap', 2000, 1);
-  const seed = intOpt('seed', 42, 0);
-  const folds = intOpt('folds', 5, 2);
+  const resamples = intOption(values, 'bootstrap', 2000, 1);
+  const seed = intOption(values, 'seed', 42);
+  const folds = intOption(values, 'folds', 5, 2);
   const targetPolicy = (values['target-policy'] ?? 'frequency') as TargetPolicyMode;
   if (!TARGET_POLICY_MODES.includes(targetPolicy)) {
     throw new ValidationError(`--target-policy must be one of ${TARGET_POLICY_MODES.join(', ')}, got ${String(targetPolicy)}`, 'target-policy');

@@ -4,11 +4,12 @@
  * features versus a daily refresh (src/evaluation/replay/). Prints a table, then ONE JSON object as the last stdout
  * line; progress goes to stderr.
  */
+import { textTable } from '../util/text-table.js';
 import { ValidationError } from '../errors.js';
 import { compareFreshness, type FreshnessComparison } from '../evaluation/replay/compare-freshness.js';
 import { REPLAY_DATASETS, loadReplayData } from '../evaluation/replay/replay-data.js';
 import type { ReplayPeriod } from '../evaluation/replay/sampling.js';
-import { configFrom, parse } from './args.js';
+import { configFrom, intOption, parse } from './args.js';
 import { defaultDatasetsDir } from './import.js';
 
 /** Defaults: the test period, at most 40 points per user, at most 8,000 points, seed 42, K 10. */
@@ -31,18 +32,7 @@ function table(c: FreshnessComparison): string {
     const f = (x: number) => r4(x).toFixed(4);
     return [v.variant, f(v.hitRate), f(v.ndcg), String(v.points), f(v.sameDayHitRate), f(otherHr), v.meanRequestMs.toFixed(2)];
   });
-  const cells = [head, ...rows];
-  const width = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((x, i) => (i === 0 ? x.padEnd(width[i]) : x.padStart(width[i]))).join('  ');
-  return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function intOpt(values: Record<string, string | boolean | undefined>, key: string, fallback: number): number {
-  const raw = values[key];
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(v) || v < 0) throw new ValidationError(`--${key} must be a non-negative integer, got ${String(raw)}`, key);
-  return v;
+  return textTable([head, ...rows]);
 }
 
 /** Runs `feedloop eval replay` with `argv` (after `replay`). */
@@ -63,13 +53,13 @@ export async function runEvalReplay(argv: string[], hooks: EvalReplayHooks = {})
   const period: ReplayPeriod = rawPeriod === 'valid' ? 'valid' : 'test';
   const retrieval = values.retrieval ?? 'none';
   if (retrieval !== 'none' && retrieval !== 'two-tower') throw new ValidationError(`--retrieval must be none or two-tower, got ${String(retrieval)}`, 'retrieval');
-  const epochs = values.epochs === undefined ? undefined : intOpt(values, 'epochs', 0);
+  const epochs = values.epochs === undefined ? undefined : intOption(values, 'epochs', 0);
   if (epochs === 0) throw new ValidationError('--epochs must be at least 1', 'epochs');
   const sampling = {
     period,
-    maxPerUser: intOpt(values, 'max-per-user', REPLAY_DEFAULTS.maxPerUser),
-    maxPoints: intOpt(values, 'max-points', REPLAY_DEFAULTS.maxPoints),
-    seed: intOpt(values, 'seed', REPLAY_DEFAULTS.seed),
+    maxPerUser: intOption(values, 'max-per-user', REPLAY_DEFAULTS.maxPerUser),
+    maxPoints: intOption(values, 'max-points', REPLAY_DEFAULTS.maxPoints),
+    seed: intOption(values, 'seed', REPLAY_DEFAULTS.seed),
   };
   const config = configFrom(values);
   const log = (msg: string) => process.stderr.write(`[eval replay] ${msg}\n`);

@@ -4,6 +4,7 @@
  * published rows for the dataset), whether BPR-MF reproduces the published numbers within ±5 % on Recall@10 and
  * NDCG@10, and ONE JSON object as the last stdout line. Progress goes to stderr.
  */
+import { textTable } from '../util/text-table.js';
 import { ValidationError } from '../errors.js';
 import { PUBLISHED, REPRODUCTION_TOLERANCE } from '../evaluation/baselines/published.js';
 import { DEFAULT_MASK_VALID_WHEN_TESTING, atK, evaluate, type EvaluationResult } from '../evaluation/full-ranking.js';
@@ -49,10 +50,7 @@ function table(rows: EvalRow[]): string {
     ),
     ['fit s', (r) => (r.fit_seconds === undefined ? '-' : r.fit_seconds.toFixed(1))],
   ];
-  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
-  const width = cols.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padStart(width[c]))).join('  ');
-  return [line(cells[0]), width.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+  return textTable([cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))], 2);
 }
 
 /** Runs `feedloop eval` with `argv` (after the subcommand). */

@@ -13,7 +13,7 @@ import { DEFAULT_POLICIES, parsePolicies, POLICIES } from '../simulation/policie
 import { simulationOptions, SIMULATION_DEFAULTS, type SimulationOptions } from '../simulation/options.js';
 import { summaryJson, summaryText, writeReport } from '../simulation/report.js';
 import { runSimulation } from '../simulation/simulate.js';
-import { configFrom, parse } from './args.js';
+import { configFrom, intOption, parse } from './args.js';
 
 export const SIMULATE_HELP = `usage: feedloop simulate [options]
 
@@ -37,15 +37,6 @@ export interface SimulateHooks {
   between?: () => Promise<void>;
 }
 
-/** Integer option in [min, max]; a bad value is a ValidationError naming the option. */
-function intOpt(values: Record<string, string | boolean | undefined>, key: string, fallback: number, min: number, max: number): number {
-  const raw = values[key];
-  if (raw === undefined) return fallback;
-  const v = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new ValidationError(`--${key} must be an integer in ${min}..${max}, got ${String(raw)}`, key);
-  return v;
-}
-
 /** Parses the options of `feedloop simulate` (exported for tests). */
 export function parseSimulateArgs(argv: string[]) {
   const { values } = parse(argv, {
@@ -61,13 +52,13 @@ export function parseSimulateArgs(argv: string[]) {
   });
   const d = SIMULATION_DEFAULTS;
   const options: SimulationOptions = simulationOptions({
-    days: intOpt(values, 'days', d.days, 1, 365),
-    items: intOpt(values, 'items', d.items, 10, 2_000_000),
-    users: intOpt(values, 'users', d.users, 1, 2_000_000),
-    categories: intOpt(values, 'categories', d.categories, 1, 65_535),
-    sessionsPerDay: intOpt(values, 'sessions-per-day', d.sessionsPerDay, 1, 10_000_000),
-    uploadsPerDay: intOpt(values, 'uploads-per-day', d.uploadsPerDay, 0, 1_000_000),
-    seed: intOpt(values, 'seed', d.seed, 0, 0xffffffff),
+    days: intOption(values, 'days', d.days, 1, 365),
+    items: intOption(values, 'items', d.items, 10, 2_000_000),
+    users: intOption(values, 'users', d.users, 1, 2_000_000),
+    categories: intOption(values, 'categories', d.categories, 1, 65_535),
+    sessionsPerDay: intOption(values, 'sessions-per-day', d.sessionsPerDay, 1, 10_000_000),
+    uploadsPerDay: intOption(values, 'uploads-per-day', d.uploadsPerDay, 0, 1_000_000),
+    seed: intOption(values, 'seed', d.seed, 0, 0xffffffff),
   });
   if (typeof values.policies === 'boolean') throw new ValidationError('--policies needs a value', 'policies');
   const policies = parsePolicies(values.policies ?? DEFAULT_POLICIES.join(','));

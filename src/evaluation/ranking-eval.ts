@@ -10,6 +10,7 @@
  *   head; its probabilities come from Platt scaling of that score on valid.
  * A head is reported when the test part has at least `minPositives` positives and as many negatives.
  */
+import { textTable } from '../util/text-table.js';
 import { predictLogits } from '../training/ranking/batch-graph.js';
 import { calibrate, fitCalibrator, type Calibrator } from '../training/ranking/calibration.js';
 import type { RankingExamples, RankingTask, TimeSplit } from '../training/ranking/examples.js';
@@ -186,8 +187,5 @@ export function heuristicScores(ex: RankingExamples, idx: Int32Array, weights: R
 export function rankingTable(rows: HeadMetrics[]): string {
   const head = ['head', 'model', 'AUC', 'log-loss', 'ECE', 'test pos', 'test n'];
   const cells = rows.map((r) => [r.head, r.model, r.auc.toFixed(4), r.log_loss.toFixed(4), r.ece.toFixed(4), String(Math.round(r.test_positives)), String(r.test_examples)]);
-  const all = [head, ...cells];
-  const width = head.map((_, c) => Math.max(...all.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padStart(width[c]))).join('  ');
-  return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return textTable([head, ...cells], 2);
 }

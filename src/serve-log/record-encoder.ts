@@ -28,6 +28,8 @@ const lineOf = (c: ColumnarRecord | null): Buffer | null => {
   }
 };
 
+const toBuffer = (l: Uint8Array | null): Buffer | null => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null);
+
 const columnarOrNull = (r: ServeRecord): ColumnarRecord | null => {
   try {
     return toColumnar(r);
@@ -47,6 +49,7 @@ export function workerEncoder(): RecordEncoder {
   let worker: Worker | undefined;
   let broken = false;
   let nextId = 0;
+  /** Batches in flight: their columnar records (null: could not be converted, never posted) and their resolver. */
   const pending = new Map<number, { resolve: (lines: (Buffer | null)[]) => void; columnar: (ColumnarRecord | null)[] }>();
   const failAll = () => {
     broken = true;
@@ -66,7 +69,9 @@ export function workerEncoder(): RecordEncoder {
         const p = pending.get(res.id);
         if (!p) return;
         pending.delete(res.id);
-        p.resolve(res.lines.map((l) => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null)));
+        // the worker answered for the posted records only: put the unconvertible ones (null) back in their places
+        let k = 0;
+        p.resolve(p.columnar.map((c) => (c ? toBuffer(res.lines[k++]) : null)));
       });
       w.on('error', failAll);
       w.on('exit', () => {
@@ -85,21 +90,12 @@ export function workerEncoder(): RecordEncoder {
       if (!w) return Promise.resolve(columnar.map(lineOf));
       const id = nextId++;
       return new Promise((resolve) => {
-        pending.set(id, { resolve, columnar });
-        const posted = columnar.map((c) => c ?? undefined);
         try {
-          w.postMessage({ id, records: posted.filter((c): c is ColumnarRecord => c !== undefined) } satisfies EncodeRequest);
+          w.postMessage({ id, records: columnar.filter((c): c is ColumnarRecord => c !== null) } satisfies EncodeRequest);
+          pending.set(id, { resolve, columnar });
         } catch {
-          pending.delete(id);
           resolve(columnar.map(lineOf)); // something not cloneable: encode here, record by record
-          return;
         }
-        // the worker answers only for the records it got: put the nulls back in their places
-        const p = pending.get(id)!;
-        p.resolve = ((inner) => (lines: (Buffer | null)[]) => {
-          let k = 0;
-          inner(columnar.map((c) => (c ? lines[k++] : null)));
-        })(resolve);
       });
     },
     async close() {

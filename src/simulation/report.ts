@@ -3,6 +3,7 @@
  * its SVG line chart), one `<metric>.svg` per metric (one line per policy), and `results.json` (every number). Also
  * the stdout summary table and the one-line JSON summary.
  */
+import { textTable } from '../util/text-table.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeriodMetrics } from './exposure-metrics.js';
@@ -102,13 +103,6 @@ function summaryRows(result: SimulationResult): string[][] {
     ];
   });
   return [head, ...rows];
-}
-
-/** A plain-text table, first column left-aligned, the others right-aligned. */
-export function textTable(cells: string[][]): string {
-  const width = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((x, i) => (i === 0 ? x.padEnd(width[i]) : x.padStart(width[i]))).join('  ');
-  return [line(cells[0]), width.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
 function mdTable(cells: string[][]): string {

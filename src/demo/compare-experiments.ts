@@ -5,9 +5,11 @@
  *   and pass the sample-ratio-mismatch check;
  * - `demo-ab` (layer `ab`, hashed independently): control vs `trending` only (a deliberately worse feed), which
  *   should be detected as significantly worse (and flagged by its watch-ratio guardrail).
- * After the phase, `GET /v1/experiments/:id/results` of both is printed (per metric: relative difference, 95 %
- * interval, Welch p-value) and summarised in one JSON line.
+ * After the phase, `GET /v1/experiments/:id/results?aa_splits=200` of both is printed (per metric: relative
+ * difference, 95 % interval, Welch p-value raw and Benjamini–Hochberg adjusted; the A/A re-randomisation check of
+ * the statistics on the run's own users) and summarised in one JSON line.
  */
+import type { AaCalibration } from '../experiments/aa-calibration.js';
 import type { ExperimentResults } from '../experiments/results.js';
 import { setupDemo, type DemoPhaseResult, type DemoSetupOptions } from './demo.js';
 import { fmt, phaseSignal } from './phase-report.js';
@@ -24,12 +26,15 @@ export const DEMO_EXPERIMENTS = [
   },
 ] as const;
 
+/** A/A re-randomisations of each experiment's control-behaviour users (src/experiments/aa-calibration.ts). */
+const AA_SPLITS = 200;
+
 /** The metrics printed per experiment (all of them are in the results). */
 const SHOWN = ['watch_ratio', 'completion_rate', 'likes_per_impression', 'hides_per_impression', 'impressions'] as const;
 
 export interface ExperimentsDemoResult {
   phase: DemoPhaseResult;
-  results: ExperimentResults[];
+  results: (ExperimentResults & { aa_calibration?: AaCalibration })[];
 }
 
 export async function runExperimentsDemo(opts: DemoSetupOptions & { compareMs: number }): Promise<ExperimentsDemoResult | undefined> {
@@ -42,7 +47,7 @@ export async function runExperimentsDemo(opts: DemoSetupOptions & { compareMs: n
   const phase = await demo.runPhase({ name: 'experiments', arms: { home: 1 }, signal: phaseSignal(opts.signal, opts.compareMs), until: `for ${Math.round(opts.compareMs / 1000)} s` });
   const results: ExperimentResults[] = [];
   for (const e of DEMO_EXPERIMENTS) {
-    const r = await requestJson('GET', `${opts.baseUrl}/v1/experiments/${e.id}/results`);
+    const r = await requestJson('GET', `${opts.baseUrl}/v1/experiments/${e.id}/results?aa_splits=${AA_SPLITS}`);
     if (r.status !== 200) throw new Error(`GET results ${e.id}: ${r.status}`);
     results.push(r.body as ExperimentResults);
   }
@@ -62,10 +67,16 @@ export function formatExperimentsDemo(r: ExperimentsDemoResult): string[] {
         const mean = `${m.padEnd(22)} mean ${fmt(v?.mean ?? NaN, 4)}`;
         lines.push(
           d
-            ? `    ${mean}  vs control ${fmt((d.relative_diff ?? NaN) * 100, 2)}% [${fmt((d.ci_low ?? NaN) * 100, 2)}%, ${fmt((d.ci_high ?? NaN) * 100, 2)}%] p ${fmt(d.p_value ?? NaN, 4)}${d.significant ? ' significant' : ''}`
+            ? `    ${mean}  vs control ${fmt((d.relative_diff ?? NaN) * 100, 2)}% [${fmt((d.ci_low ?? NaN) * 100, 2)}%, ${fmt((d.ci_high ?? NaN) * 100, 2)}%] p ${fmt(d.p_value ?? NaN, 4)} (adjusted ${fmt(d.p_value_adjusted ?? NaN, 4)})${d.significant ? ' significant' : ''}`
             : `    ${mean}`,
         );
       }
+    }
+    const c = x.aa_calibration;
+    if (c) {
+      const rates = SHOWN.map((m) => `${m} ${fmt(c.false_positive_rate[m] * 100, 1)}%`).join(', ');
+      lines.push(`  A/A re-randomisation (${c.splits} splits of the ${c.users} users of ${c.arms.join(' + ')}): p < ${c.alpha} in ${rates}`);
+      lines.push(`    any metric significant: ${fmt(c.any_metric_unadjusted * 100, 1)}% unadjusted, ${fmt(c.any_metric_adjusted * 100, 1)}% after Benjamini–Hochberg (expected ≤ ${c.alpha * 100}%)`);
     }
   }
   return lines;
@@ -81,6 +92,8 @@ export function experimentsDemoJson(r: ExperimentsDemoResult): Record<string, un
       users: x.users,
       srm_p: x.srm.p_value,
       srm_flagged: x.srm.flagged,
+      significant_metrics: x.arms.flatMap((a) => Object.entries(a.metrics).filter(([, v]) => v.vs_control?.significant).map(([m]) => `${a.arm}:${m}`)),
+      aa_calibration: x.aa_calibration,
       arms: x.arms.map((a) => ({
         arm: a.arm,
         users: a.users,

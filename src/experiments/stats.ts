@@ -3,6 +3,7 @@
  * a delta-method interval for the relative difference of two means, and Pearson's chi-square goodness-of-fit test
  * (sample-ratio mismatch). Distribution functions use the regularised incomplete beta and gamma functions
  * (continued fractions, Numerical Recipes §6.2–6.4), accurate to ~1e-10 — far below what a decision needs.
+ * Benjamini–Hochberg adjusts the p-values of the many comparisons one experiment makes (metrics × arms).
  */
 
 /** n, mean and (unbiased) variance of a sample. */
@@ -51,6 +52,25 @@ export function relativeDifference(a: Summary, b: Summary, level = 0.95): { esti
   const { df } = welch(a, b);
   const q = studentQuantile(1 - (1 - level) / 2, Number.isFinite(df) ? df : a.n + b.n - 2);
   return { estimate: r - 1, low: r - 1 - q * se, high: r - 1 + q * se };
+}
+
+/**
+ * Benjamini–Hochberg adjusted p-values (same order as `p`; NaN entries stay NaN and do not count): p_(k) × m / k,
+ * made monotone from the largest down and capped at 1. Rejecting where adjusted < α keeps the false discovery rate
+ * at α (independent or positively dependent tests); when every null is true (an A/A test) that is the chance of any
+ * false positive at all.
+ */
+export function benjaminiHochberg(p: readonly number[]): number[] {
+  const idx = p.map((_, i) => i).filter((i) => Number.isFinite(p[i]));
+  idx.sort((a, b) => p[a] - p[b]);
+  const m = idx.length;
+  const out = p.map(() => Number.NaN);
+  let min = 1;
+  for (let k = m - 1; k >= 0; k--) {
+    min = Math.min(min, (p[idx[k]] * m) / (k + 1));
+    out[idx[k]] = min;
+  }
+  return out;
 }
 
 /** Pearson's chi-square test of observed counts against expected shares (normalised); p = P(χ²_{k−1} ≥ statistic). */

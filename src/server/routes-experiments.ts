@@ -1,11 +1,13 @@
 /**
  * Experiment routes: create (`POST /v1/experiments`: 201; 400 naming the field; 409 on a duplicate id), list, read,
- * change status (`PATCH /v1/experiments/:id {"status": …}`) and results (`GET /v1/experiments/:id/results`).
+ * change status (`PATCH /v1/experiments/:id {"status": …}`) and results (`GET /v1/experiments/:id/results`, with
+ * `?aa_splits=K` also an A/A re-randomisation check of the statistics on the experiment's own users).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { ExperimentExistsError, type Experiment } from '../experiments/experiment.js';
+import { aaCalibration, MAX_AA_SPLITS } from '../experiments/aa-calibration.js';
 import { experimentResults } from '../experiments/results.js';
 
 export function registerExperimentRoutes(app: FastifyInstance, engine: Engine): void {
@@ -35,8 +37,14 @@ export function registerExperimentRoutes(app: FastifyInstance, engine: Engine): 
     if (extra !== undefined) throw new ValidationError(`${extra}: only status can change`, extra, 'unknown_field');
     return store.setStatus(req.params.id, (body as { status?: unknown }).status);
   });
-  app.get<{ Params: { id: string } }>('/v1/experiments/:id/results', async (req) => {
+  app.get<{ Params: { id: string }; Querystring: { aa_splits?: string } }>('/v1/experiments/:id/results', async (req) => {
     const e = find(req.params.id);
-    return experimentResults(e, engine.armMetrics.stats(e.id));
+    const stats = engine.armMetrics.stats(e.id);
+    const results = experimentResults(e, stats);
+    const raw = req.query.aa_splits;
+    if (raw === undefined) return results;
+    const splits = Number(raw);
+    if (!/^\d+$/.test(raw) || splits < 1 || splits > MAX_AA_SPLITS) throw new ValidationError(`aa_splits: must be an integer from 1 to ${MAX_AA_SPLITS}, got ${JSON.stringify(raw)}`, 'aa_splits', 'invalid_query');
+    return { ...results, aa_calibration: aaCalibration(e, stats, splits, results.alpha) };
   });
 }

@@ -87,6 +87,16 @@ void describe('experiments over HTTP', () => {
       assert.ok(byArm.control.feed_p99_ms > 0);
       assert.equal(byArm.control.metrics.likes_per_impression.mean, 1);
       assert.equal(results.body.srm.df, 1);
+      assert.equal(results.body.correction, 'benjamini-hochberg');
+      const checked = await srv.request('GET', '/v1/experiments/ab/results?aa_splits=20');
+      assert.equal(checked.status, 200);
+      assert.equal(checked.body.aa_calibration.splits, 20);
+      assert.deepEqual(checked.body.aa_calibration.arms, ['control', 'holdout']);
+      for (const bad of ['0', 'x', '1001', '2.5']) {
+        const r = await srv.request('GET', `/v1/experiments/ab/results?aa_splits=${bad}`);
+        assert.equal(r.status, 400, bad);
+        assert.equal(r.body.error.field, 'aa_splits');
+      }
 
       const metrics = await srv.request('GET', '/metrics');
       assert.match(metrics.body, /feedloop_experiment_events_total\{experiment="ab",arm="control",type="impression"\} 1/);

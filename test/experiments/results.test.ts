@@ -4,7 +4,8 @@ import { ArmMetrics } from '../../src/experiments/arm-metrics.js';
 import { Assigner } from '../../src/experiments/assignment.js';
 import { ARM_METRICS, BUCKETS, parseExperiment, type ArmMetric, type Experiment } from '../../src/experiments/experiment.js';
 import { analyse, armSamples, experimentResults, type ArmSample } from '../../src/experiments/results.js';
-import { chiSquareGoodnessOfFit, studentQuantile, studentTwoSidedP, welch, summarize } from '../../src/experiments/stats.js';
+import { aaCalibration } from '../../src/experiments/aa-calibration.js';
+import { benjaminiHochberg, chiSquareGoodnessOfFit, studentQuantile, studentTwoSidedP, welch, summarize } from '../../src/experiments/stats.js';
 import type { LogEntry } from '../../src/log/log-entry.js';
 import { gaussian, mulberry32 } from '../../src/util/prng.js';
 
@@ -44,6 +45,36 @@ void describe('experiment results statistics', () => {
       assert.equal(r.srm.flagged, false);
     }
     assert.ok(significant >= 3 && significant <= 18, `${significant} of ${seeds} A/A runs significant`);
+  });
+
+  void it('Benjamini–Hochberg adjusted p-values match a worked example; NaN entries are left out', () => {
+    // p sorted: 0.01, 0.02, 0.03, 0.04, 0.2 (m = 5): × m / k = 0.05, 0.05, 0.05, 0.05, 0.2
+    const adj = benjaminiHochberg([0.04, Number.NaN, 0.01, 0.2, 0.03, 0.02]);
+    assert.deepEqual(adj.map((x) => (Number.isNaN(x) ? x : Number(x.toFixed(10)))), [0.05, Number.NaN, 0.05, 0.2, 0.05, 0.05]);
+    assert.deepEqual(benjaminiHochberg([0.5, 0.001]), [0.5, 0.002]);
+    assert.deepEqual(benjaminiHochberg([]), []);
+  });
+
+  void it('with nine metrics, an A/A test calls some metric significant in about 5 % of seeds (adjusted), not in a quarter', () => {
+    let anyAdjusted = 0;
+    let anyRaw = 0;
+    const seeds = 200;
+    const nine = (name: string, rand: () => number): ArmSample => {
+      const s = sample(name, 400, rand, 0.5);
+      const draw = (f: () => number) => Float64Array.from({ length: 400 }, f);
+      for (const m of ARM_METRICS) if (m !== 'watch_ratio' && m !== 'hides_per_impression') s.values[m] = draw(() => -Math.log(1 - rand()));
+      return s;
+    };
+    for (let seed = 1; seed <= seeds; seed++) {
+      const rand = mulberry32(1000 + seed);
+      const r = analyse(ab(), [nine('control', rand), nine('treatment', rand)]);
+      const v = ARM_METRICS.map((m) => r.arms[1].metrics[m].vs_control!);
+      if (v.some((x) => x.significant)) anyAdjusted++;
+      if (v.some((x) => x.p_value! < 0.05)) anyRaw++;
+      for (const x of v) assert.ok(x.p_value_adjusted! >= x.p_value!, JSON.stringify(x));
+    }
+    assert.ok(anyAdjusted >= 2 && anyAdjusted <= 20, `${anyAdjusted} of ${seeds} A/A runs with an adjusted significant metric`);
+    assert.ok(anyRaw >= 40, `${anyRaw} of ${seeds} A/A runs with an unadjusted p < 0.05 (expected ≈ 1 − 0.95⁹ ≈ 37 %)`);
   });
 
   void it('detects a shifted arm, with an interval covering the true relative difference, and flags a guardrail', () => {
@@ -116,5 +147,42 @@ void describe('experiment results statistics', () => {
     copy.restore(m.serialize());
     assert.deepEqual(experimentResults(e, copy.stats('ab')), r);
     assert.deepEqual(armSamples(e, copy.stats('ab')).map((x) => x.users), armSamples(e, m.stats('ab')).map((x) => x.users));
+  });
+
+  void it('A/A re-randomisation: pools the control-behaviour arms, ~5 % false positives per metric on null data', () => {
+    const aa = experiment({ id: 'aa', traffic: 1, holdout: 0.1, arms: [{ name: 'a1' }, { name: 'a2' }] });
+    const abx = experiment({ id: 'abx', traffic: 1, arms: [{ name: 'control' }, { name: 'worse', overrides: { variant: 'trending' } }] });
+    for (const e of [aa, abx]) {
+      const assigner = new Assigner([e]);
+      const m = new ArmMetrics({ assigner: () => assigner, experiment: () => e, sessionGapMs: 60_000, durationOf: () => 10_000 });
+      const rand = mulberry32(11);
+      const entries: LogEntry[] = [];
+      let n = 0;
+      for (let u = 0; u < 3000; u++) {
+        const user = `user-${u}`;
+        const views = 1 + Math.floor(rand() * 6);
+        for (let k = 0; k < views; k++) {
+          const ts = 1_000_000 + k * 20_000;
+          entries.push({ kind: 'event', event: { type: 'impression', id: `e${n++}`, user_id: user, item_id: `i${k}`, request_id: 'r', position: k, ts } });
+          entries.push({ kind: 'event', event: { type: 'view', id: `e${n++}`, user_id: user, item_id: `i${k}`, watch_ms: Math.floor(rand() * 10_000), ts: ts + 1 } });
+          if (rand() < 0.1) entries.push({ kind: 'event', event: { type: 'like', id: `e${n++}`, user_id: user, item_id: `i${k}`, ts: ts + 2 } });
+        }
+      }
+      m.onEntries(entries);
+      const c = aaCalibration(e, m.stats(e.id), 300);
+      if (e === aa) {
+        assert.deepEqual(c.arms, ['a1', 'a2', 'holdout']);
+        assert.equal(c.users, 3000);
+      } else {
+        assert.deepEqual(c.arms, ['control', 'holdout']);
+        assert.ok(c.users > 1300 && c.users < 1700, String(c.users));
+      }
+      for (const metric of ['watch_ratio', 'likes_per_impression', 'impressions'] as const) {
+        const rate = c.false_positive_rate[metric];
+        assert.ok(rate > 0.015 && rate < 0.1, `${e.id} ${metric}: ${rate}`);
+      }
+      assert.ok(c.any_metric_adjusted <= 0.1, JSON.stringify(c));
+      assert.ok(c.any_metric_unadjusted >= c.any_metric_adjusted, JSON.stringify(c));
+    }
   });
 });

@@ -12,6 +12,7 @@ import { evaluateOpenBanditCampaign, type CampaignResult, type OpeRow } from '..
 import { OPEN_BANDIT_CAMPAIGNS, OPEN_BANDIT_DIR, loadOpenBanditLog } from '../evaluation/ope/open-bandit.js';
 import { TARGET_POLICY_MODES, type TargetPolicyMode } from '../evaluation/ope/target-policy.js';
 import { intOption, parse } from './args.js';
+import { runEvalOpeServeLog } from './eval-ope-serve-log.js';
 import { defaultDatasetsDir } from './import.js';
 
 const OPE_DATASETS = ['open-bandit'] as const;
@@ -45,6 +46,7 @@ function notes(c: CampaignResult): string {
 
 /** Runs `feedloop eval ope` with `argv` (after `ope`). */
 export async function runEvalOpe(argv: string[]): Promise<void> {
+  if (argv.includes('--serve-log')) return runEvalOpeServeLog(argv);
   const { values } = parse(argv, {
     dataset: { type: 'string' },
     datasets: { type: 'string' },

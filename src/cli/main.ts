@@ -32,6 +32,9 @@ commands:
                                                     multi-task ranker vs logistic regression vs heuristic, per head
   eval    ope --dataset open-bandit [--datasets DIR] [--bootstrap N] [--seed N] [--folds K] [--target-policy P]
                                                     off-policy IPS / SNIPS / DR of Bernoulli-TS from uniform-random logs
+  eval    ope --serve-log [--data DIR] --target exploration.share=S|value-weights=task:w,… [--arm exp=arm,…]
+              [--on-policy-arm exp=arm,…] [--reward watch|complete|like|…] [--bootstrap N] [--seed N]
+                                                    off-policy IPS / SNIPS / DR of a candidate policy from the serve log
   eval    replay --dataset movielens-100k [--datasets DIR] [--max-points N] [--seed N] [--period test|valid]
                                                     prequential replay: real-time vs daily-batch features, HR@10 / NDCG@10
   train   retrieval [--data DIR] [--epochs N] [--seed N] [--notify URL]

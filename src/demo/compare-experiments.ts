@@ -4,7 +4,9 @@
  * - `demo-aa` (layer `aa`): two arms with no overrides — an A/A test, which should show no significant difference
  *   and pass the sample-ratio-mismatch check;
  * - `demo-ab` (layer `ab`, hashed independently): control vs `trending` only (a deliberately worse feed), which
- *   should be detected as significantly worse (and flagged by its watch-ratio guardrail).
+ *   should be detected as significantly worse (and flagged by its watch-ratio guardrail);
+ * - `demo-ope` (layer `ope`): exploration as configured vs off — the ground truth for off-policy evaluation over the
+ *   serve log (`feedloop eval ope --serve-log`, printed as the command to run after the demo).
  * After the phase, `GET /v1/experiments/:id/results?aa_splits=200` of both is printed (per metric: relative
  * difference, 95 % interval, Welch p-value raw and Benjamini–Hochberg adjusted; the A/A re-randomisation check of
  * the statistics on the run's own users) and summarised in one JSON line.
@@ -24,6 +26,9 @@ export const DEMO_EXPERIMENTS = [
     arms: [{ name: 'control', weight: 1, overrides: {} }, { name: 'trending-only', weight: 1, overrides: { variant: 'trending' } }],
     guardrails: [{ metric: 'watch_ratio', maxRelativeDrop: 0.05 }],
   },
+  // the serve log of `explore` (the configured exploration share) is evaluated off-policy for share 0 and compared
+  // with what `no-explore` really got: `feedloop eval ope --serve-log --target exploration.share=0 …`
+  { id: 'demo-ope', layer: 'ope', traffic: 1, arms: [{ name: 'explore', weight: 1, overrides: {} }, { name: 'no-explore', weight: 1, overrides: { exploration: { share: 0 } } }] },
 ] as const;
 
 /** A/A re-randomisations of each experiment's control-behaviour users (src/experiments/aa-calibration.ts). */

@@ -1,0 +1,240 @@
+/**
+ * Off-policy evaluation over feedloop's own serve log: what would a candidate policy's reward per impressed slot have
+ * been, estimated from the requests a logging policy served, with the propensities it logged (src/exploration/).
+ *
+ * Rows: every served slot that was impressed, with its reward from the user's reactions (the ranking examples'
+ * labels, src/training/ranking/from-serve-log.ts: `watch` = watch ratio, `complete`, `like`, …; a slot whose reward
+ * is unknown, e.g. a watch ratio without a duration, is left out). p_k is the logged per-decision propensity of the
+ * item served at slot k (see explorer.ts: 1 − s for a kept slot, s·q for an explored one, 1 when nothing could be
+ * explored), s the logging exploration share.
+ *
+ * Targets:
+ * - `exploration-share` s′ — the same ranker, re-rankers and pick rule with another exploration share (0 = off).
+ *   Its per-decision probability of the logged item is known exactly from the log: (1 − s′) for a kept slot,
+ *   s′·q = s′·p_k / s for an explored one, 1 when nothing could be explored — so the per-decision weight
+ *   w_k = π_e / p_k is exact (it does not even need q). Weights are cumulative, W_k = Π_{j ≤ k} w_j (per-decision
+ *   importance sampling): the earlier slots change what later ones could show, and the product makes the estimate
+ *   unbiased for the target's slate, not just for one slot. s is read from the record's kept slots (1 − p); a record
+ *   whose every slot explored takes the previous record's s.
+ * - `value-weights` w — the logged ranker's heads re-combined by other value weights (the value model of
+ *   src/ranking/): the target serves the logged candidates ordered by Σ_h w_h·head_h, t_k its k-th (deterministic, no
+ *   re-rankers, no exploration). π_e(a_k) = 1[a_k = t_k], w_k = π_e / p_k, per slot (the independent-slot, or
+ *   position-based, assumption: an item's reward at a slot does not depend on the items above it; p_k is then used as
+ *   the marginal P(a_k at k), exact for kept slots, close for explored ones — explorer.ts). Support is the weak point: the logging policy gives t_k a chance only
+ *   when it is the item its ranker kept or is in the exploration pool; `agreement` (share of slots with t_k = a_k)
+ *   says how much of the log the estimate rests on. Needs the records' full candidate lists
+ *   (`feed.serveLogCandidates: all`) and head scores (a learned ranker). DR uses the logged heads as the reward model:
+ *   q̂ = head(reward) of the logged item and V̂ = head(reward) of t_k (the model was trained before the log, so it
+ *   is not fitted on the rows it scores).
+ *
+ * Estimates of the mean reward per impressed slot, over requests i and their slots k:
+ *   IPS   Σ W_ik r_ik / Σ 1          SNIPS Σ W_ik r_ik / Σ W_ik          DR (value-weights) Σ [V̂_ik + W_ik (r_ik − q̂_ik)] / Σ 1
+ * with 95 % percentile-bootstrap intervals over requests (slots of one request are not independent) and the
+ * effective sample size (Σ W)² / Σ W² over slots. The on-policy value of a policy that was really served (e.g. the
+ * other arm of an experiment) is Σ r / Σ 1 over its slots, with the same bootstrap — the ground truth to compare.
+ */
+import { ValidationError } from '../../errors.js';
+import type { ServeRecord } from '../../domain/feed.js';
+import { bootstrapRatio } from './stats.js';
+
+export type ServeLogTarget = { kind: 'exploration-share'; share: number } | { kind: 'value-weights'; weights: Readonly<Record<string, number>> };
+
+export interface ServeLogOpeOptions {
+  target: ServeLogTarget;
+  /** The reward of the item served in a request, or undefined when the slot was not impressed or has no reward. */
+  rewardOf: (requestId: string, itemId: string) => number | undefined;
+  /** The logged head that predicts the reward (e.g. `watch_ratio` for `watch`), for DR with a value-weights target. */
+  rewardHead?: string;
+  /** Keep a record (e.g. one experiment arm); default all. */
+  include?: (r: ServeRecord) => boolean;
+  resamples?: number;
+  seed?: number;
+}
+
+export interface OpeEstimate {
+  estimator: 'ips' | 'snips' | 'dr';
+  estimate: number;
+  ci_low: number;
+  ci_high: number;
+  ess: number;
+}
+
+export interface ServeLogOpeResult {
+  target: ServeLogTarget;
+  requests: number;
+  slots: number;
+  /** The logging policy's own mean reward per impressed slot over the same rows. */
+  logged_value: number;
+  /** Share of slots whose weight is not 0 (value-weights: the target's item is the logged one). */
+  agreement: number;
+  /** Records left out (value-weights: only the served candidates logged, or heads missing). */
+  skipped_records: number;
+  estimates: OpeEstimate[];
+}
+
+/** Per-request sums that the estimators divide (one entry per request with ≥ 1 rewarded slot). */
+class Sums {
+  readonly reward: number[] = [];
+  readonly ips: number[] = [];
+  readonly weight: number[] = [];
+  readonly dr: number[] = [];
+  readonly count: number[] = [];
+  w = 0;
+  w2 = 0;
+  nonzero = 0;
+}
+
+/** The evaluation (see the header). Records are read once, in any order. */
+export async function serveLogOpe(records: AsyncIterable<ServeRecord> | Iterable<ServeRecord>, o: ServeLogOpeOptions): Promise<ServeLogOpeResult> {
+  const t = o.target;
+  if (t.kind === 'exploration-share' && !(t.share >= 0 && t.share <= 1)) throw new ValidationError(`target exploration share must be in [0, 1], got ${t.share}`, 'target');
+  if (t.kind === 'value-weights' && Object.keys(t.weights).length === 0) throw new ValidationError('target value weights: name at least one head weight', 'target');
+  const s = new Sums();
+  let skipped = 0;
+  let lastShare: number | undefined;
+  let drAvailable = t.kind === 'value-weights' && o.rewardHead !== undefined;
+  for await (const r of records) {
+    if (o.include && !o.include(r)) continue;
+    const logShare = loggingShare(r) ?? lastShare;
+    if (logShare !== undefined) lastShare = logShare;
+    const weights = t.kind === 'exploration-share' ? (logShare === undefined ? undefined : shareWeights(r, t.share, logShare)) : valueWeightChoices(r, t.weights);
+    if (!weights) {
+      skipped++;
+      continue;
+    }
+    const head = o.rewardHead !== undefined ? r.scores[o.rewardHead] : undefined;
+    if (t.kind === 'value-weights' && !head) drAvailable = false;
+    let rw = 0;
+    let ips = 0;
+    let wsum = 0;
+    let dr = 0;
+    let n = 0;
+    for (let k = 0; k < r.slate.length; k++) {
+      const reward = o.rewardOf(r.request_id, r.slate[k].item_id);
+      if (reward === undefined || !Number.isFinite(reward)) continue;
+      const w = weights.w[k];
+      rw += reward;
+      ips += w * reward;
+      wsum += w;
+      n++;
+      s.w += w;
+      s.w2 += w * w;
+      if (w > 0) s.nonzero++;
+      if (head && weights.choice) dr += head[weights.choice[k]] + w * (reward - head[weights.logged[k]]);
+    }
+    if (n === 0) continue;
+    s.reward.push(rw);
+    s.ips.push(ips);
+    s.weight.push(wsum);
+    s.dr.push(dr);
+    s.count.push(n);
+  }
+  const resamples = o.resamples ?? 2000;
+  const seed = o.seed ?? 1;
+  const f = (x: number[]) => Float64Array.from(x);
+  const count = f(s.count);
+  const sum = (x: ArrayLike<number>) => {
+    let t = 0;
+    for (let i = 0; i < x.length; i++) t += x[i];
+    return t;
+  };
+  const slots = sum(count);
+  const estimate = (estimator: OpeEstimate['estimator'], num: Float64Array, den: Float64Array): OpeEstimate => {
+    const ci = bootstrapRatio(num, den, resamples, 0.95, seed);
+    const d = sum(den);
+    return { estimator, estimate: d === 0 ? 0 : sum(num) / d, ci_low: ci.low, ci_high: ci.high, ess: s.w2 === 0 ? 0 : (s.w * s.w) / s.w2 };
+  };
+  const estimates = slots === 0 ? [] : [estimate('ips', f(s.ips), count), estimate('snips', f(s.ips), f(s.weight))];
+  if (slots > 0 && drAvailable) estimates.push(estimate('dr', f(s.dr), count));
+  return {
+    target: t,
+    requests: s.count.length,
+    slots,
+    logged_value: slots === 0 ? Number.NaN : sum(s.reward) / slots,
+    agreement: slots === 0 ? Number.NaN : s.nonzero / slots,
+    skipped_records: skipped,
+    estimates,
+  };
+}
+
+/**
+ * The logging exploration share of a record: 1 − p of a kept slot; 0 when nothing could be explored; undefined when
+ * every slot explored (then the share of the previous record is used — one arm logs with one share).
+ */
+function loggingShare(r: ServeRecord): number | undefined {
+  const kept = r.slate.find((x) => !x.explored && x.propensity < 1);
+  if (kept) return 1 - kept.propensity;
+  return r.slate.some((x) => x.explored) ? undefined : 0;
+}
+
+/** Cumulative per-decision weights of an exploration-share target. */
+function shareWeights(r: ServeRecord, target: number, share: number): { w: Float64Array; choice?: undefined; logged?: undefined } {
+  const w = new Float64Array(r.slate.length);
+  let cum = 1;
+  r.slate.forEach((x, k) => {
+    const piE = x.explored ? (target * x.propensity) / share : x.propensity < 1 ? 1 - target : 1;
+    cum *= piE / x.propensity;
+    w[k] = cum;
+  });
+  return { w };
+}
+
+/**
+ * Per slot of a value-weights target: the weight 1[a_k = t_k] / p_k, the candidate index of t_k and of a_k; undefined
+ * when the record lacks the full candidate list or a weighted head.
+ */
+function valueWeightChoices(r: ServeRecord, weights: Readonly<Record<string, number>>): { w: Float64Array; choice: Int32Array; logged: Int32Array } | undefined {
+  const n = r.candidates.length;
+  if (n <= r.slate.length && r.slate.length > 0) return undefined;
+  const heads = Object.entries(weights).map(([h, w]) => [r.scores[h], w] as const);
+  if (heads.some(([h]) => !h || h.length !== n)) return undefined;
+  const value = new Float64Array(n);
+  for (const [h, w] of heads) for (let i = 0; i < n; i++) value[i] += w * h[i];
+  const index = new Map<string, number>();
+  r.candidates.forEach((c, i) => {
+    if (!index.has(c.item_id)) index.set(c.item_id, i);
+  });
+  // the target's own slate: its top L by value (no re-rankers), t_k = the k-th
+  const top = Array.from({ length: n }, (_, i) => i)
+    .sort((a, b) => value[b] - value[a] || a - b)
+    .slice(0, r.slate.length);
+  const w = new Float64Array(r.slate.length);
+  const choice = Int32Array.from(top);
+  const logged = new Int32Array(r.slate.length);
+  for (let k = 0; k < r.slate.length; k++) {
+    const a = index.get(r.slate[k].item_id);
+    if (a === undefined) return undefined;
+    logged[k] = a;
+    w[k] = a === choice[k] ? 1 / r.slate[k].propensity : 0;
+  }
+  return { w, choice, logged };
+}
+
+/** The on-policy mean reward per impressed slot of the records `include` keeps, with its bootstrap interval. */
+export async function onPolicyValue(
+  records: AsyncIterable<ServeRecord> | Iterable<ServeRecord>,
+  rewardOf: ServeLogOpeOptions['rewardOf'],
+  include: (r: ServeRecord) => boolean,
+  resamples = 2000,
+  seed = 1,
+): Promise<{ value: number; ci_low: number; ci_high: number; requests: number; slots: number }> {
+  const num: number[] = [];
+  const den: number[] = [];
+  for await (const r of records) {
+    if (!include(r)) continue;
+    let sum = 0;
+    let n = 0;
+    for (const x of r.slate) {
+      const v = rewardOf(r.request_id, x.item_id);
+      if (v === undefined || !Number.isFinite(v)) continue;
+      sum += v;
+      n++;
+    }
+    if (n === 0) continue;
+    num.push(sum);
+    den.push(n);
+  }
+  const slots = den.reduce((a, b) => a + b, 0);
+  const ci = bootstrapRatio(Float64Array.from(num), Float64Array.from(den), resamples, 0.95, seed);
+  return { value: slots === 0 ? Number.NaN : num.reduce((a, b) => a + b, 0) / slots, ci_low: ci.low, ci_high: ci.high, requests: num.length, slots };
+}

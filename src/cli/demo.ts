@@ -51,8 +51,8 @@ default mode: users split between the home feed and trending alone, a live line 
   {"phase":"compare-exploration","arms":{"home":{…},"home-exploit":{…}},"watch_ratio_change":…,…}
 
 --experiments: A/A and A/B tests through /v1/experiments: every user on home, split by three experiments in three
-  layers — demo-aa (two identical arms), demo-ab (control vs trending only) and demo-ope (exploration as configured
-  vs off, the ground truth for \`feedloop eval ope --serve-log\`) — for --seconds (default 600); prints each
+  layers — demo-aa (two identical arms), demo-ab (control vs trending only) and demo-ope (exploration as configured,
+  0.3 and off: the ground truth for \`feedloop eval ope --serve-log\`) — for --seconds (default 600); prints each
   experiment's results (SRM check; per arm and metric the relative difference, 95% interval, Welch p-value raw and
   Benjamini–Hochberg adjusted; an A/A re-randomisation check) and ONE JSON object as the last line:
   {"phase":"experiments","experiments":[…]}. Keep --data to run the off-policy evaluation afterwards.`;

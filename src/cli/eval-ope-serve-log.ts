@@ -4,7 +4,7 @@
  * off-policy evaluation of a candidate policy over the engine's own serve log (src/evaluation/ope/serve-log-ope.ts).
  * `--arm` keeps the requests served to users in those experiment arms (the logging policy); `--on-policy-arm` names
  * requests that really ran the candidate policy, whose measured reward is printed next to the estimates (`covered`:
- * inside the estimate's 95 % interval). Reads the data directory read-only (a server may keep running on it).
+ * inside the estimate's 95 % interval; intervals are bootstrapped over users). Reads the data directory read-only (a server may keep running on it).
  * Prints a table, then ONE JSON object as the last stdout line.
  */
 import { join } from 'node:path';
@@ -104,10 +104,10 @@ export async function runEvalOpeServeLog(argv: string[]): Promise<void> {
   }));
   const targetText = target.kind === 'exploration-share' ? `exploration.share=${target.share}` : `value-weights ${JSON.stringify(target.weights)}`;
   console.log(
-    `serve-log OPE of ${targetText}, reward ${reward} per impressed slot: logging rows ${result.requests} requests / ${result.slots} slots` +
+    `serve-log OPE of ${targetText}, reward ${reward} per impressed slot: logging rows ${result.users} users / ${result.requests} requests / ${result.slots} slots` +
       `${values.arm ? ` (${String(values.arm)})` : ''}, logged value ${result.logged_value.toFixed(5)}, non-zero weights ${(result.agreement * 100).toFixed(1)} %, records skipped ${result.skipped_records}`,
   );
-  if (truth) console.log(`on-policy (${String(values['on-policy-arm'])}): ${truth.value.toFixed(5)} [${truth.ci_low.toFixed(5)}, ${truth.ci_high.toFixed(5)}] over ${truth.requests} requests / ${truth.slots} slots`);
+  if (truth) console.log(`on-policy (${String(values['on-policy-arm'])}): ${truth.value.toFixed(5)} [${truth.ci_low.toFixed(5)}, ${truth.ci_high.toFixed(5)}] over ${truth.users} users / ${truth.requests} requests / ${truth.slots} slots`);
   const cols = ['estimator', 'estimate', 'ci_low', 'ci_high', 'ess', 'on_policy', 'covered'] as const;
   console.log(textTable([[...cols], ...rows.map((r) => cols.map((c) => (r[c] === null ? '-' : typeof r[c] === 'boolean' ? (r[c] ? 'yes' : 'NO') : String(r[c]))))], 2));
   console.log(
@@ -117,12 +117,13 @@ export async function runEvalOpeServeLog(argv: string[]): Promise<void> {
       reward,
       arm: values.arm ?? null,
       on_policy_arm: values['on-policy-arm'] ?? null,
+      users: result.users,
       requests: result.requests,
       slots: result.slots,
       logged_value: r6(result.logged_value),
       agreement: r6(result.agreement),
       skipped_records: result.skipped_records,
-      on_policy: truth ? { value: r6(truth.value), ci_low: r6(truth.ci_low), ci_high: r6(truth.ci_high), requests: truth.requests, slots: truth.slots } : null,
+      on_policy: truth ? { value: r6(truth.value), ci_low: r6(truth.ci_low), ci_high: r6(truth.ci_high), users: truth.users, requests: truth.requests, slots: truth.slots } : null,
       rows,
     }),
   );

@@ -5,8 +5,8 @@
  *   and pass the sample-ratio-mismatch check;
  * - `demo-ab` (layer `ab`, hashed independently): control vs `trending` only (a deliberately worse feed), which
  *   should be detected as significantly worse (and flagged by its watch-ratio guardrail);
- * - `demo-ope` (layer `ope`): exploration as configured vs off — the ground truth for off-policy evaluation over the
- *   serve log (`feedloop eval ope --serve-log`, printed as the command to run after the demo).
+ * - `demo-ope` (layer `ope`): exploration as configured (0.1) vs 0.3 vs off — the ground truth for off-policy
+ *   evaluation over the serve log (`feedloop eval ope --serve-log`, the commands are printed after the run).
  * After the phase, `GET /v1/experiments/:id/results?aa_splits=200` of both is printed (per metric: relative
  * difference, 95 % interval, Welch p-value raw and Benjamini–Hochberg adjusted; the A/A re-randomisation check of
  * the statistics on the run's own users) and summarised in one JSON line.
@@ -26,10 +26,25 @@ export const DEMO_EXPERIMENTS = [
     arms: [{ name: 'control', weight: 1, overrides: {} }, { name: 'trending-only', weight: 1, overrides: { variant: 'trending' } }],
     guardrails: [{ metric: 'watch_ratio', maxRelativeDrop: 0.05 }],
   },
-  // the serve log of `explore` (the configured exploration share) is evaluated off-policy for share 0 and compared
-  // with what `no-explore` really got: `feedloop eval ope --serve-log --target exploration.share=0 …`
-  { id: 'demo-ope', layer: 'ope', traffic: 1, arms: [{ name: 'explore', weight: 1, overrides: {} }, { name: 'no-explore', weight: 1, overrides: { exploration: { share: 0 } } }] },
+  // ground truth for off-policy evaluation over the serve log: the log of `explore-30` (30 % of slots explored) is
+  // evaluated for share 0.1 and 0 and compared with what `configured` and `no-explore` really got (OPE_COMMANDS)
+  {
+    id: 'demo-ope',
+    layer: 'ope',
+    traffic: 1,
+    arms: [
+      { name: 'configured', weight: 1, overrides: {} },
+      { name: 'explore-30', weight: 1, overrides: { exploration: { share: 0.3 } } },
+      { name: 'no-explore', weight: 1, overrides: { exploration: { share: 0 } } },
+    ],
+  },
 ] as const;
+
+/** The off-policy evaluations the demo's serve log supports (printed after the run; `<data>` is the demo's --data). */
+export const OPE_COMMANDS = [
+  'feedloop eval ope --serve-log --data <data> --target exploration.share=0 --arm demo-ope=explore-30,demo-ab=control --on-policy-arm demo-ope=no-explore,demo-ab=control',
+  'feedloop eval ope --serve-log --data <data> --target exploration.share=0.1 --arm demo-ope=explore-30,demo-ab=control --on-policy-arm demo-ope=configured,demo-ab=control',
+];
 
 /** A/A re-randomisations of each experiment's control-behaviour users (src/experiments/aa-calibration.ts). */
 const AA_SPLITS = 200;
@@ -84,6 +99,7 @@ export function formatExperimentsDemo(r: ExperimentsDemoResult): string[] {
       lines.push(`    any metric significant: ${fmt(c.any_metric_unadjusted * 100, 1)}% unadjusted, ${fmt(c.any_metric_adjusted * 100, 1)}% after Benjamini–Hochberg (expected ≤ ${c.alpha * 100}%)`);
     }
   }
+  lines.push('off-policy evaluation over this run\'s serve log (the demo-ope arms are the ground truth):', ...OPE_COMMANDS.map((c) => `  ${c}`));
   return lines;
 }
 

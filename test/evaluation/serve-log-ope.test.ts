@@ -43,7 +43,7 @@ function simulate(requests: number, share: number, seed: number, arm: string) {
     records.push({
       request_id: `r${seed}-${q}`,
       ts: q,
-      user_id: 'u',
+      user_id: `u${seed}-${q % 800}`,
       variant: 'home',
       context: {},
       config_version: 'v',

@@ -4,7 +4,8 @@
  * off-policy evaluation of a candidate policy over the engine's own serve log (src/evaluation/ope/serve-log-ope.ts).
  * `--arm` keeps the requests served to users in those experiment arms (the logging policy); `--on-policy-arm` names
  * requests that really ran the candidate policy, whose measured reward is printed next to the estimates (`covered`:
- * inside the estimate's 95 % interval; intervals are bootstrapped over users). Reads the data directory read-only (a server may keep running on it).
+ * inside the estimate's 95 % interval; `consistent`: the interval of estimate − on-policy, which also counts the
+ * on-policy sample's noise — another arm, other users — contains 0; intervals are bootstrapped over users). Reads the data directory read-only (a server may keep running on it).
  * Prints a table, then ONE JSON object as the last stdout line.
  */
 import { join } from 'node:path';
@@ -58,6 +59,17 @@ export function parseTarget(raw: string | undefined): ServeLogTarget {
   throw new ValidationError(`--target must be exploration.share=S or value-weights=task:w,…, got ${JSON.stringify(raw)}`, 'target');
 }
 
+/**
+ * estimate − on-policy value with a 95 % interval that counts both samples' noise (they come from different users):
+ * normal approximation, each standard error read off its bootstrap interval as width / (2 × 1.96).
+ */
+export function differenceInterval(e: { estimate: number; ci_low: number; ci_high: number }, t: { value: number; ci_low: number; ci_high: number }): { diff: number; low: number; high: number } {
+  const z = 1.959964;
+  const se = Math.hypot((e.ci_high - e.ci_low) / (2 * z), (t.ci_high - t.ci_low) / (2 * z));
+  const diff = e.estimate - t.value;
+  return { diff, low: diff - z * se, high: diff + z * se };
+}
+
 export async function runEvalOpeServeLog(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     'serve-log': { type: 'boolean' },
@@ -93,22 +105,29 @@ export async function runEvalOpeServeLog(argv: string[]): Promise<void> {
 
   const result = await serveLogOpe(readServeLog(serveDir), { target, rewardOf, rewardHead: headName(reward), include, resamples, seed });
   const truth = onPolicy ? await onPolicyValue(readServeLog(serveDir), rewardOf, onPolicy, resamples, seed) : undefined;
-  const rows = result.estimates.map((e) => ({
-    estimator: e.estimator,
-    estimate: r6(e.estimate),
-    ci_low: r6(e.ci_low),
-    ci_high: r6(e.ci_high),
-    ess: Math.round(e.ess),
-    on_policy: truth ? r6(truth.value) : null,
-    covered: truth ? e.ci_low <= truth.value && truth.value <= e.ci_high : null,
-  }));
+  const rows = result.estimates.map((e) => {
+    const d = truth ? differenceInterval(e, truth) : undefined;
+    return {
+      estimator: e.estimator,
+      estimate: r6(e.estimate),
+      ci_low: r6(e.ci_low),
+      ci_high: r6(e.ci_high),
+      ess: Math.round(e.ess),
+      on_policy: truth ? r6(truth.value) : null,
+      covered: truth ? e.ci_low <= truth.value && truth.value <= e.ci_high : null,
+      diff: d ? r6(d.diff) : null,
+      diff_ci_low: d ? r6(d.low) : null,
+      diff_ci_high: d ? r6(d.high) : null,
+      consistent: d ? d.low <= 0 && 0 <= d.high : null,
+    };
+  });
   const targetText = target.kind === 'exploration-share' ? `exploration.share=${target.share}` : `value-weights ${JSON.stringify(target.weights)}`;
   console.log(
     `serve-log OPE of ${targetText}, reward ${reward} per impressed slot: logging rows ${result.users} users / ${result.requests} requests / ${result.slots} slots` +
       `${values.arm ? ` (${String(values.arm)})` : ''}, logged value ${result.logged_value.toFixed(5)}, non-zero weights ${(result.agreement * 100).toFixed(1)} %, records skipped ${result.skipped_records}`,
   );
   if (truth) console.log(`on-policy (${String(values['on-policy-arm'])}): ${truth.value.toFixed(5)} [${truth.ci_low.toFixed(5)}, ${truth.ci_high.toFixed(5)}] over ${truth.users} users / ${truth.requests} requests / ${truth.slots} slots`);
-  const cols = ['estimator', 'estimate', 'ci_low', 'ci_high', 'ess', 'on_policy', 'covered'] as const;
+  const cols = ['estimator', 'estimate', 'ci_low', 'ci_high', 'ess', 'on_policy', 'covered', 'diff', 'diff_ci_low', 'diff_ci_high', 'consistent'] as const;
   console.log(textTable([[...cols], ...rows.map((r) => cols.map((c) => (r[c] === null ? '-' : typeof r[c] === 'boolean' ? (r[c] ? 'yes' : 'NO') : String(r[c]))))], 2));
   console.log(
     JSON.stringify({

@@ -58,8 +58,11 @@ export interface ExperimentsDemoResult {
 }
 
 export async function runExperimentsDemo(opts: DemoSetupOptions & { compareMs: number }): Promise<ExperimentsDemoResult | undefined> {
+  // salts follow the demo's seed: runs with different seeds are independent splits (the user ids are the same in
+  // every seed, so fixed salts would give every run the same split and the same cross-layer table)
+  const seed = opts.seed ?? opts.world.seed;
   for (const e of DEMO_EXPERIMENTS) {
-    const r = await requestJson('POST', `${opts.baseUrl}/v1/experiments`, e);
+    const r = await requestJson('POST', `${opts.baseUrl}/v1/experiments`, { ...e, salt: `${e.id}:${seed}` });
     if (r.status !== 201) throw new Error(`POST /v1/experiments ${e.id}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
   }
   const demo = await setupDemo(opts);

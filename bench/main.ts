@@ -3,6 +3,7 @@
  * Benchmarks start what they need on the embedded default in a temporary directory.
  */
 import { benchFeed } from './feed.js';
+import { benchFeatureRead } from './feature-read.js';
 import { benchFreshness } from './freshness.js';
 import { benchIngest } from './ingest.js';
 import { benchLog } from './log.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, 
   retrieval: { what: 'ANN (IVF-Flat, as served; FEEDLOOP_BENCH_RETRIEVAL_INDEX=hnsw for hnswlib) over 1M × 64 item vectors: recall vs exact, user tower + 500 candidates, live inserts', run: () => benchRetrieval() },
   'ann-compare': { what: 'hnswlib-node vs usearch, 200k × 64, k = 500', run: () => compareAnnLibraries() },
   'train-retrieval': { what: 'two-tower training on the ML-1M LightGCN++ split (full run, early stopping on valid)', run: () => benchTrainRetrieval() },
+  'feature-read': { what: 'filters + feature assembly of 1000 random candidates over 1M items, in process: column vs row layout, two reads vs one', run: () => benchFeatureRead() },
   ranker: { what: 'learned ranker on 1000 candidates (feature assembly + model) vs the bare onnxruntime call, in process', run: () => benchRanker() },
   'train-ranking': { what: 'multi-task ranker training throughput on MovieLens-100K backfilled examples', run: () => benchTrainRanking() },
   log: { what: 'embedded segment log alone: append (fsync) and consume', run: () => benchLog() },

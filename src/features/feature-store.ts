@@ -53,6 +53,11 @@ export interface FeatureStore {
    * unknown items get zeros. The ranker's hot path: no allocation per item.
    */
   itemFeatures(ids: readonly string[], nowMs: number, out: Float32Array): void;
+  /**
+   * `itemBatch(ids)` and `itemFeatures(ids, nowMs, out)` in one call, with the same results: the feed's read of
+   * its candidates, which an adapter can serve with one lookup and one visit per item.
+   */
+  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch;
   /** Counts and bytes of what is stored, for the memory report and /metrics. */
   stats(): StoreStats;
   close(): Promise<void>;

@@ -4,19 +4,29 @@ import type { Candidate, FeedContext } from '../pipeline/feed-context.js';
 import type { Filter } from './filter.js';
 
 /** The rows `keep` of an item batch. */
-export function pickAttrs(a: ItemBatch, keep: number[]): ItemBatch {
-  return {
-    known: Uint8Array.from(keep, (i) => a.known[i]),
-    deleted: Uint8Array.from(keep, (i) => a.deleted[i]),
-    authorIds: keep.map((i) => a.authorIds[i]),
-    categories: keep.map((i) => a.categories[i]),
-    createdAtMs: Float64Array.from(keep, (i) => a.createdAtMs[i]),
+export function pickAttrs(a: ItemBatch, keep: readonly number[]): ItemBatch {
+  const n = keep.length;
+  const out: ItemBatch = {
+    known: new Uint8Array(n),
+    deleted: new Uint8Array(n),
+    authorIds: new Array<string | undefined>(n),
+    categories: new Array<string | undefined>(n),
+    createdAtMs: new Float64Array(n),
   };
+  for (let k = 0; k < n; k++) {
+    const i = keep[k];
+    out.known[k] = a.known[i];
+    out.deleted[k] = a.deleted[i];
+    out.authorIds[k] = a.authorIds[i];
+    out.categories[k] = a.categories[i];
+    out.createdAtMs[k] = a.createdAtMs[i];
+  }
+  return out;
 }
 
 /**
- * The candidates (and their attributes) every filter keeps. `removed(filter, itemId, reason)` is told of each
- * removal, in filter order.
+ * The candidates (and their attributes) every filter keeps, and `kept`: their indexes in the input (ascending).
+ * `removed(filter, itemId, reason)` is told of each removal, in filter order.
  */
 export function applyFilters(
   filters: readonly Filter[],
@@ -24,19 +34,34 @@ export function applyFilters(
   candidates: Candidate[],
   attrs: ItemBatch,
   removed: (filter: string, itemId: string, reason: string) => void = () => {},
-): { candidates: Candidate[]; attrs: ItemBatch } {
+): { candidates: Candidate[]; attrs: ItemBatch; kept: number[] } {
+  let kept: number[] | undefined; // undefined while every input candidate is kept
   for (const f of filters) {
     const verdicts = f.apply(ctx, candidates, attrs);
-    const keep: number[] = [];
-    verdicts.forEach((reason, i) => {
-      if (reason === undefined) keep.push(i);
-      else removed(f.name, candidates[i].itemId, reason);
-    });
-    if (keep.length !== candidates.length) {
+    let keep: number[] | undefined; // built on the first removal
+    for (let i = 0; i < verdicts.length; i++) {
+      const reason = verdicts[i];
+      if (reason === undefined) {
+        keep?.push(i);
+        continue;
+      }
+      if (!keep) keep = Array.from({ length: i }, (_, j) => j);
+      removed(f.name, candidates[i].itemId, reason);
+    }
+    if (keep) {
       const before = candidates;
       candidates = keep.map((i) => before[i]);
       attrs = pickAttrs(attrs, keep);
+      const prev = kept;
+      kept = prev ? keep.map((i) => prev[i]) : keep;
     }
   }
-  return { candidates, attrs };
+  return { candidates, attrs, kept: kept ?? Array.from({ length: candidates.length }, (_, i) => i) };
+}
+
+/** Rows `kept` of a row-major matrix with `width` values per row. */
+export function pickRows(values: Float32Array, kept: readonly number[], width: number): Float32Array {
+  const out = new Float32Array(kept.length * width);
+  for (let k = 0; k < kept.length; k++) out.set(values.subarray(kept[k] * width, (kept[k] + 1) * width), k * width);
+  return out;
 }

@@ -24,10 +24,11 @@ import { explorationPool } from '../exploration/exploration-pool.js';
 import { explorerFor } from '../exploration/explorers.js';
 import { requestRand } from '../exploration/request-rand.js';
 import { withDeadline } from './deadline.js';
-import type { Candidate, FeedContext } from './feed-context.js';
+import type { Candidate, FeedContext, ScoredItem } from './feed-context.js';
 import type { PipelineSpec } from './home-feed.js';
 import type { PopularList } from './popular-list.js';
-import { applyFilters } from '../filtering/apply-filters.js';
+import { applyFilters, pickRows } from '../filtering/apply-filters.js';
+import { ITEM_SERVING_FEATURES } from '../features/definitions.js';
 import { argsortDesc } from '../util/argsort.js';
 import { topUp } from './top-up.js';
 import { round, roundAll, serveRecord } from './serve-record.js';
@@ -105,18 +106,11 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       return { src, items: [] };
     }),
   );
-  const merged = new Map<string, Candidate>();
+  let candidates = mergeCandidates(results, ctx.exclude);
   for (const { src, items } of results) {
     bySource[src.name] = items.length;
     obs.candidates?.(src.name, items.length);
-    for (const it of items) {
-      if (ctx.exclude?.has(it.itemId)) continue;
-      const c = merged.get(it.itemId);
-      if (c) c.sources.push({ name: src.name, score: it.score });
-      else merged.set(it.itemId, { itemId: it.itemId, sources: [{ name: src.name, score: it.score }] });
-    }
   }
-  let candidates = [...merged.values()];
   lap('sources');
 
   // 2. filters and 3. features: both read the store; if it fails, the request is served from the fallback lists
@@ -126,9 +120,13 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   let batch: RankingBatch;
   let storeOk = true;
   try {
-    attrs = ctx.store.itemBatch(candidates.map((c) => c.itemId));
+    // one read per candidate: the filters' attributes and the ranker's item features together (so the `filters`
+    // timing includes reading the item features, and `features` is the cross features and the batch)
+    const itemValues = new Float32Array(candidates.length * ITEM_SERVING_FEATURES.length);
+    attrs = ctx.store.candidateBatch(candidates.map((c) => c.itemId), ctx.request.nowMs, itemValues);
     const counts = new Map<string, number>(); // `filter\0reason` → removals
-    ({ candidates, attrs } = applyFilters(spec.filters, ctx, candidates, attrs, (filter, itemId, reason) => {
+    let kept: number[];
+    ({ candidates, attrs, kept } = applyFilters(spec.filters, ctx, candidates, attrs, (filter, itemId, reason) => {
       removed.push({ item_id: itemId, filter, reason });
       removedByReason[reason] = (removedByReason[reason] ?? 0) + 1;
       const key = `${filter}\0${reason}`;
@@ -139,7 +137,8 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       obs.removed?.(filter, reason, n);
     }
     lap('filters');
-    batch = assembleFeatures(ctx, candidates, attrs);
+    const keptValues = kept.length === itemValues.length / ITEM_SERVING_FEATURES.length ? itemValues : pickRows(itemValues, kept, ITEM_SERVING_FEATURES.length);
+    batch = assembleFeatures(ctx, candidates, attrs, keptValues);
   } catch {
     storeOk = false;
     degrade('feature-store');
@@ -176,13 +175,12 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   lap('ranking');
 
   // 5. re-rankers; what they know of an item is built on first use
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < candidates.length; i++) indexOf.set(candidates[i].itemId, i);
+  const indexOf = candidateIndex(candidates, order, depth);
   const infos = new Map<string, SlateItemInfo>();
   const infoOf = (id: string): SlateItemInfo | undefined => {
     let info = infos.get(id);
     if (info) return info;
-    const i = indexOf.get(id);
+    const i = indexOf(id);
     if (i === undefined) return undefined;
     info = { authorId: attrs.authorIds[i], category: attrs.categories[i], createdAtMs: attrs.known[i] ? attrs.createdAtMs[i] : Number.NaN, vector: () => ctx.itemVector?.(id) };
     infos.set(id, info);
@@ -242,10 +240,9 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   if (debug) {
     const dbg: FeedDebug = { timings_ms: roundAll(timings), candidates_by_source: bySource, removed_by_reason: removedByReason, degraded, candidates_ranked: candidates.length };
     dbg.ranker = { name: ranker.name, version: ranker.version };
-    const index = new Map(candidates.map((c, i) => [c.itemId, i]));
     dbg.item_scores = Object.fromEntries(
       slate.flatMap((s) => {
-        const i = index.get(s.itemId);
+        const i = indexOf(s.itemId);
         if (i === undefined) return [];
         const parts: Record<string, number> = { ranker_score: round(ranked.scores[i]) };
         for (const [name, values] of Object.entries(ranked.components ?? {})) parts[name] = round(values[i]);
@@ -266,5 +263,46 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
         }
       }
     },
+  };
+}
+
+/**
+ * The sources' items merged in source order, de-duplicated keeping every proposing source (in source order), items
+ * in `exclude` left out.
+ */
+export function mergeCandidates(results: readonly { src: { name: string }; items: readonly ScoredItem[] }[], exclude?: ReadonlySet<string>): Candidate[] {
+  const out: Candidate[] = [];
+  const at = new Map<string, number>();
+  for (const { src, items } of results) {
+    const name = src.name;
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k];
+      if (exclude?.has(it.itemId)) continue;
+      const i = at.get(it.itemId);
+      if (i !== undefined) out[i].sources.push({ name, score: it.score });
+      else {
+        at.set(it.itemId, out.length);
+        out.push({ itemId: it.itemId, sources: [{ name, score: it.score }] });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Index of a candidate by item id (ids are unique after the merge), undefined for others. The re-rankers ask about
+ * the slate, so the ranker's best `depth` are indexed first and the rest only when an id is not found among them.
+ */
+function candidateIndex(candidates: readonly Candidate[], order: ArrayLike<number>, depth: number): (itemId: string) => number | undefined {
+  const index = new Map<string, number>();
+  const first = order.length === candidates.length ? depth : 0;
+  for (let k = 0; k < first; k++) index.set(candidates[order[k]].itemId, order[k]);
+  let complete = first === candidates.length;
+  return (itemId) => {
+    const i = index.get(itemId);
+    if (i !== undefined || complete) return i;
+    complete = true;
+    for (let j = 0; j < candidates.length; j++) index.set(candidates[j].itemId, j);
+    return index.get(itemId);
   };
 }

@@ -31,12 +31,19 @@ export const CROSS_FEATURES = [
 
 export const RANKING_FEATURES: readonly string[] = [...ITEM_SERVING_FEATURES, ...CROSS_FEATURES];
 
-export function assembleFeatures(ctx: FeedContext, candidates: readonly Candidate[], attrs: ItemBatch): RankingBatch {
+/**
+ * The ranking batch of `candidates`. `itemValues`, when given, holds their ITEM_SERVING_FEATURES already read
+ * (row-major, index-aligned, e.g. by FeatureStore.candidateBatch); else they are read from the store.
+ */
+export function assembleFeatures(ctx: FeedContext, candidates: readonly Candidate[], attrs: ItemBatch, itemValues?: Float32Array): RankingBatch {
   const F = RANKING_FEATURES.length;
   const I = ITEM_SERVING_FEATURES.length;
   const n = candidates.length;
-  const item = new Float32Array(n * I);
-  ctx.store.itemFeatures(candidates.map((c) => c.itemId), ctx.request.nowMs, item);
+  let item = itemValues;
+  if (!item) {
+    item = new Float32Array(n * I);
+    ctx.store.itemFeatures(candidates.map((c) => c.itemId), ctx.request.nowMs, item);
+  } else if (item.length < n * I) throw new RangeError(`itemValues holds ${item.length} values, need ${n * I}`);
   const features = new Float32Array(n * F);
   const categories = affinity(ctx.user?.maps.categories);
   const authors = affinity(ctx.user?.maps.authors);

@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../src/domain/schemas.js';
+import { ITEM_SERVING_FEATURES } from '../../src/features/definitions.js';
 import type { FeatureStore, UserSegment } from '../../src/features/feature-store.js';
 import type { LogEntry } from '../../src/log/log-entry.js';
 import { makeEvents, makeItems, T0 } from '../helpers/fixtures.js';
@@ -149,6 +150,41 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       assert.equal(a.uploads_total, 2);
       assert.deepEqual(s.trending(10, T0 + 10).map((t) => t.itemId), ['i2'], 'deleted i1 is not trending');
       assert.equal(s.describe('item', 'i1', T0)!.attributes.deleted, true);
+    });
+
+    void it('reads candidate attributes and serving features, in two calls or in one with the same values', async () => {
+      const s = await store();
+      const entries: LogEntry[] = [item('i1'), item('i2', { category: 'sport', author_id: 'a2', duration_ms: 30_000 }), item('i3')];
+      for (let i = 0; i < 6; i++) entries.push(ev({ type: 'impression', item_id: 'i2', request_id: 'r', position: 0, ts: T0 + i * 60_000 }));
+      entries.push(ev({ type: 'like', item_id: 'i2', ts: T0 + HOUR }), ev({ type: 'view', item_id: 'i9', watch_ms: 1000, ts: T0 + HOUR }));
+      entries.push({ kind: 'item_delete', itemId: 'i3', ts: T0 });
+      s.apply(entries, [0, 0]);
+      const ids = ['i2', 'nope', 'i1', 'i3', 'i9', 'i2'];
+      const now = T0 + 2 * HOUR;
+      const F = ITEM_SERVING_FEATURES.length;
+      const attrs = s.itemBatch(ids);
+      assert.deepEqual(Array.from(attrs.known), [1, 0, 1, 1, 0, 1], 'i9 has events but no catalog entry');
+      assert.deepEqual(Array.from(attrs.deleted), [0, 0, 0, 1, 0, 0]);
+      assert.deepEqual(attrs.authorIds, ['a2', undefined, 'a1', 'a1', undefined, 'a2']);
+      assert.deepEqual(attrs.categories, ['sport', undefined, 'music', 'music', undefined, 'sport']);
+      assert.equal(attrs.createdAtMs[0], T0 - HOUR);
+      const values = new Float32Array(ids.length * F).fill(7);
+      s.itemFeatures(ids, now, values);
+      const at = (i: number, name: (typeof ITEM_SERVING_FEATURES)[number]) => values[i * F + ITEM_SERVING_FEATURES.indexOf(name)];
+      const i2 = s.describe('item', 'i2', now)!.values;
+      assert.ok(Math.abs(at(0, 'log_impressions_1d') - Math.log1p(i2.impressions_1d)) < 1e-5);
+      assert.ok(Math.abs(at(0, 'log_likes_1d') - Math.log1p(i2.likes_1d)) < 1e-5);
+      assert.ok(Math.abs(at(0, 'like_rate') - i2.like_rate) < 1e-5);
+      assert.ok(Math.abs(at(0, 'age_hours') - 3) < 1e-5);
+      assert.equal(at(0, 'duration_sec'), 30);
+      assert.deepEqual(Array.from(values.subarray(F, 2 * F)), new Array<number>(F).fill(0), 'an unknown item reads as zeros');
+      assert.deepEqual(Array.from(values.subarray(0, F)), Array.from(values.subarray(5 * F, 6 * F)), 'a repeated id reads the same');
+      const fused = new Float32Array(ids.length * F + 3).fill(7);
+      assert.deepEqual(s.candidateBatch(ids, now, fused), attrs);
+      assert.deepEqual(fused.subarray(0, ids.length * F), values);
+      assert.deepEqual(Array.from(fused.subarray(ids.length * F)), [7, 7, 7], 'nothing written past the ids');
+      assert.throws(() => s.candidateBatch(ids, now, new Float32Array(F)), RangeError);
+      assert.deepEqual(s.candidateBatch([], now, new Float32Array(0)).authorIds, []);
     });
 
     void it('keeps trending lists per country and language from the acting users', async () => {

@@ -60,10 +60,17 @@ void describe('serve record codec (columnar format 2)', () => {
     const records = Array.from({ length: 40 }, (_, i) => record(i));
     const bad = { ...record(99), context: { limit: 20n } } as unknown as ServeRecord; // BigInt: JSON cannot
     records.splice(5, 0, bad);
+    // score blocks that are views into a larger buffer (as the ranker's heads are)
+    const heads = Float32Array.from({ length: 150 }, (_, k) => k / 7);
+    records[7].scores = { score: heads.subarray(50, 100), p_like: heads.subarray(100, 150) };
+    const featureBytes = records.map((r) => r.features.byteLength);
     const worker = workerEncoder();
     const here = inThreadEncoder();
     try {
       const [a, b] = await Promise.all([worker.encode(records.slice(0, 20)), worker.encode(records.slice(20))]);
+      // the typed arrays went to the worker as copies: the records here are intact
+      assert.deepEqual(records.map((r) => r.features.byteLength), featureBytes);
+      assert.equal(heads.byteLength, 600);
       const expected = await here.encode(records);
       assert.equal(a.length + b.length, records.length);
       assert.equal(a[5], null);

@@ -24,6 +24,8 @@ export interface EmbeddedStoreOptions {
   snapshotPath?: string;
   /** Extra state saved in the same snapshot, atomically with the features (e.g. the event-id index). */
   sidecars?: SnapshotSidecar[];
+  /** @internal false: the item serving columns column by column instead of interleaved (A/B benchmarks only). */
+  interleaveItems?: boolean;
 }
 
 export class EmbeddedFeatureStore implements FeatureStore {
@@ -49,7 +51,7 @@ export class EmbeddedFeatureStore implements FeatureStore {
   private readonly positivesList: number;
 
   private constructor(readonly opts: EmbeddedStoreOptions) {
-    this.t = new FeatureTables(opts.features);
+    this.t = new FeatureTables(opts.features, opts.interleaveItems ?? true);
     this.pos = new Array<number>(opts.partitionCount).fill(0);
     this.trendingWindow = Math.min(TRENDING_WINDOW, this.t.tausMs.length - 1);
     this.trendingList = new TrendingList(opts.features.trendingTopK, this.t.tausMs[this.trendingWindow]);
@@ -136,6 +138,9 @@ export class EmbeddedFeatureStore implements FeatureStore {
   }
   itemFeatures(ids: readonly string[], nowMs: number, out: Float32Array): void {
     reads.itemFeatures(this, ids, nowMs, out);
+  }
+  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch {
+    return reads.candidateBatch(this, ids, nowMs, out);
   }
 
   stats(): StoreStats {

@@ -89,7 +89,12 @@ export class FeatureTables {
   /** Session: [hash of session id or NaN, start ts, last ts, impressions, views, watch-ratio sum, watch-ratio n]. */
   readonly userSession: Column<Float64Array>;
 
-  constructor(cfg: FeedloopConfig['features']) {
+  /**
+   * `interleaveItems` (default true) lays out the item columns every feed candidate reads (decay reference time,
+   * decayed counters, created_at, duration, author, category, deleted, known) row-major in one slab; false keeps
+   * them column by column (for A/B benchmarks). Values, snapshots and reads are the same either way.
+   */
+  constructor(cfg: FeedloopConfig['features'], interleaveItems = true) {
     this.tausMs = cfg.windowsSec.map((s) => s * 1000);
     const defs = FEATURE_DEFINITIONS;
     this.item = new SlabTable('item');
@@ -106,6 +111,10 @@ export class FeatureTables {
     this.itemCategory = this.item.int32('category', 1, -1);
     this.itemDeleted = this.item.uint8('deleted');
     this.itemKnown = this.item.uint8('known');
+    if (interleaveItems) {
+      const c = this.itemCounters;
+      this.item.interleave([c.clock.ref, c.decayed.col, this.itemCreatedAt, this.itemDuration, this.itemAuthor, this.itemCategory, this.itemDeleted, this.itemKnown]);
+    }
 
     const userClock = new DecayClock(this.user, this.tausMs);
     this.userCounters = new CounterSet(this.user, userClock, defs.user.counters);

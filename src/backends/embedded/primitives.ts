@@ -68,7 +68,7 @@ export class DecayedCounters implements Decaying {
     const d = this.col.page(row);
     const base = this.col.base(row);
     const W = this.w;
-    for (let i = 0; i < this.col.stride; i++) d[base + i] *= factors[i % W];
+    for (let i = 0; i < this.col.width; i++) d[base + i] *= factors[i % W];
   }
   /** Adds `amount` to counter `c` in every window; call `clock.advance(row, ts)` first. */
   add(row: number, c: number, amount: number): void {
@@ -105,6 +105,8 @@ export class Totals {
 export class TopKMap implements Decaying {
   readonly keys: Column<Int32Array>;
   readonly vals: Column<Float32Array>;
+  private readonly scratchKeys: Int32Array;
+  private readonly scratchValues: Float64Array;
   constructor(
     table: SlabTable,
     private readonly clock: DecayClock,
@@ -116,13 +118,15 @@ export class TopKMap implements Decaying {
   ) {
     this.keys = table.int32(`topk_${name}`, k, -1);
     this.vals = table.float32(`topk_${name}_vals`, k * fields.length);
+    this.scratchKeys = new Int32Array(k);
+    this.scratchValues = new Float64Array(k);
     clock.register(this);
   }
   decay(row: number, factors: Float64Array): void {
     const f = factors[this.window];
     const d = this.vals.page(row);
     const b = this.vals.base(row);
-    for (let i = b; i < b + this.vals.stride; i++) d[i] *= f;
+    for (let i = b; i < b + this.vals.width; i++) d[i] *= f;
   }
   /** Adds `amount` to `field` of `key`; inserts the key, evicting the entry with the smallest first field if full. */
   add(row: number, key: number, field: number, amount: number): void {
@@ -162,5 +166,35 @@ export class TopKMap implements Decaying {
       out.push({ key, values: Array.from({ length: F }, (_, f) => this.vals.get(row, i * F + f) * scale) });
     }
     return out.sort((a, b) => b.values[0] - a.values[0]);
+  }
+  /**
+   * The first `limit` of `entries(row, nowMs)` as (key, first field) pairs, in the same order, without an object
+   * per entry: `emit(key, value)` is called for each (it must not read this map: the order lives in scratch arrays).
+   */
+  topByFirst(row: number, limit: number, nowMs: number, emit: (key: number, value: number) => void): void {
+    const F = this.fields.length;
+    const scale = this.clock.toNow(row, this.window, nowMs);
+    const keys = this.keys.page(row);
+    const kb = this.keys.base(row);
+    const vals = this.vals.page(row);
+    const vb = this.vals.base(row);
+    const order = this.scratchKeys;
+    const values = this.scratchValues;
+    let n = 0;
+    for (let i = 0; i < this.k; i++) {
+      const key = keys[kb + i];
+      if (key === -1) continue;
+      const v = vals[vb + i * F] * scale;
+      // insertion sort, descending; an equal value stays after the earlier slot (as the stable sort of `entries`)
+      let j = n++;
+      while (j > 0 && values[j - 1] < v) {
+        values[j] = values[j - 1];
+        order[j] = order[j - 1];
+        j--;
+      }
+      values[j] = v;
+      order[j] = key;
+    }
+    for (let j = 0; j < Math.min(n, limit); j++) emit(order[j], values[j]);
   }
 }

@@ -42,10 +42,10 @@ export function fresh(s: EmbeddedFeatureStore, limit: number, nowMs: number, max
 export function covisited(s: EmbeddedFeatureStore, itemId: string, limit: number, nowMs: number): ScoredItem[] {
   const row = s.t.item.rowOf(itemId);
   if (row < 0) return [];
-  return s.t.covis
-    .entries(row, nowMs)
-    .slice(0, limit)
-    .map((e) => ({ itemId: s.t.item.ids[e.key], score: e.values[0] }));
+  const out: ScoredItem[] = [];
+  const ids = s.t.item.ids;
+  s.t.covis.topByFirst(row, limit, nowMs, (key, score) => out.push({ itemId: ids[key], score }));
+  return out;
 }
 
 export function authorUploads(s: EmbeddedFeatureStore, authorId: string, limit: number): ScoredItem[] {
@@ -60,39 +60,69 @@ export function authorUploads(s: EmbeddedFeatureStore, authorId: string, limit: 
 }
 
 export function itemBatch(s: EmbeddedFeatureStore, ids: readonly string[]): ItemBatch {
-  const t = s.t;
-  const n = ids.length;
-  const b: ItemBatch = {
-    known: new Uint8Array(n),
-    deleted: new Uint8Array(n),
-    authorIds: new Array<string | undefined>(n),
-    categories: new Array<string | undefined>(n),
-    createdAtMs: new Float64Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const row = t.item.rowOf(ids[i]);
-    if (row < 0) continue;
-    b.known[i] = t.itemKnown.get(row);
-    b.deleted[i] = t.itemDeleted.get(row);
-    const a = t.itemAuthor.get(row);
-    b.authorIds[i] = a >= 0 ? t.author.ids[a] : undefined;
-    b.categories[i] = s.dict.category.value(t.itemCategory.get(row));
-    b.createdAtMs[i] = t.itemCreatedAt.get(row);
+  const b = emptyBatch(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const row = s.t.item.rowOf(ids[i]);
+    if (row >= 0) attrsOfRow(s, row, b, i);
   }
   return b;
 }
 
-/** Column indexes, resolved once: [counter index, window index] per log-counter feature. */
-function plan(s: EmbeddedFeatureStore) {
+function emptyBatch(n: number): ItemBatch {
+  return {
+    known: new Uint8Array(n),
+    deleted: new Uint8Array(n),
+    authorIds: new Array<string | undefined>(n).fill(undefined),
+    categories: new Array<string | undefined>(n).fill(undefined),
+    createdAtMs: new Float64Array(n),
+  };
+}
+
+function attrsOfRow(s: EmbeddedFeatureStore, row: number, b: ItemBatch, i: number): void {
+  const t = s.t;
+  b.known[i] = t.itemKnown.get(row);
+  b.deleted[i] = t.itemDeleted.get(row);
+  const a = t.itemAuthor.get(row);
+  b.authorIds[i] = a >= 0 ? t.author.ids[a] : undefined;
+  b.categories[i] = s.dict.category.value(t.itemCategory.get(row));
+  b.createdAtMs[i] = t.itemCreatedAt.get(row);
+}
+
+/** Where each serving feature is read from, resolved once per store. */
+interface FeaturePlan {
+  /** Per log-counter feature: index of its value in a row of the decayed column (counter × windows + window). */
+  counterAt: Int32Array;
+  /** Per log-counter feature: its window. */
+  counterWindow: Int32Array;
+  /** Per ratio: numerator's and denominator's value index (longest window). */
+  ratioNum: Int32Array;
+  ratioDen: Int32Array;
+  /** Per ratio: counter names of numerator and denominator, for the priors. */
+  ratioNames: (readonly [string, string])[];
+}
+
+const plans = new WeakMap<EmbeddedFeatureStore, FeaturePlan>();
+
+function planOf(s: EmbeddedFeatureStore): FeaturePlan {
+  let p = plans.get(s);
+  if (p) return p;
   const c = s.t.itemCounters;
+  const W = s.t.tausMs.length;
   const w = (label: string) => s.t.tausMs.findIndex((ms) => windowLabel(ms / 1000) === label);
-  const counters: [number, number][] = [];
-  for (const name of ITEM_SERVING_FEATURES.slice(0, 9)) {
+  const logs = ITEM_SERVING_FEATURES.slice(0, 9).map((name) => {
     const m = /^log_(.+)_(\w+)$/.exec(name)!;
-    counters.push([c.index(m[1]), Math.max(0, w(m[2]))]);
-  }
-  const ratios = FEATURE_DEFINITIONS.item.ratios.map((r) => [c.index(r.num), c.index(r.den), priorOf(s, r.num, r.den)] as const);
-  return { counters, ratios };
+    return [c.index(m[1]), Math.max(0, w(m[2]))];
+  });
+  const ratios = FEATURE_DEFINITIONS.item.ratios;
+  p = {
+    counterAt: Int32Array.from(logs, ([ci, wi]) => ci * W + wi),
+    counterWindow: Int32Array.from(logs, ([, wi]) => wi),
+    ratioNum: Int32Array.from(ratios, (r) => c.index(r.num) * W + W - 1),
+    ratioDen: Int32Array.from(ratios, (r) => c.index(r.den) * W + W - 1),
+    ratioNames: ratios.map((r) => [r.num, r.den] as const),
+  };
+  plans.set(s, p);
+  return p;
 }
 
 function priorOf(s: EmbeddedFeatureStore, num: string, den: string): number {
@@ -102,31 +132,65 @@ function priorOf(s: EmbeddedFeatureStore, num: string, den: string): number {
   return d > 0 ? Math.min(1, n / d) : 0.5;
 }
 
+/** Per-request state of the feature rows: the plan, the priors and a scratch of decay factors. */
+function rowWriter(s: EmbeddedFeatureStore, nowMs: number, out: Float32Array) {
+  const t = s.t;
+  const p = planOf(s);
+  const priors = Float64Array.from(p.ratioNames, ([num, den]) => priorOf(s, num, den));
+  const taus = Float64Array.from(t.tausMs);
+  const W = taus.length;
+  const toNow = new Float64Array(W);
+  const alpha = s.opts.features.ratePriorStrength;
+  const ref = t.itemCounters.clock.ref;
+  const decayed = t.itemCounters.decayed.col;
+  const L = p.counterAt.length;
+  const R = p.ratioNum.length;
+  /** Writes the serving features of item `row` at `out[o…]` (all ITEM_SERVING_FEATURES.length of them). */
+  return (row: number, o: number): void => {
+    const dt = Math.max(0, nowMs - ref.get(row));
+    for (let w = 0; w < W; w++) toNow[w] = Math.exp(-dt / taus[w]);
+    const d = decayed.page(row);
+    const db = decayed.base(row);
+    let k = o;
+    for (let j = 0; j < L; j++) {
+      const v = Math.max(0, d[db + p.counterAt[j]] * toNow[p.counterWindow[j]]);
+      out[k++] = v === 0 ? 0 : Math.log1p(v); // most of a big catalog has no recent events
+    }
+    const longest = toNow[W - 1];
+    for (let j = 0; j < R; j++) {
+      const num = d[db + p.ratioNum[j]] * longest;
+      const den = d[db + p.ratioDen[j]] * longest;
+      out[k++] = (num + alpha * priors[j]) / (den + alpha);
+    }
+    const created = t.itemCreatedAt.get(row);
+    out[k++] = Number.isNaN(created) ? 0 : Math.max(0, (nowMs - created) / 3_600_000);
+    out[k++] = t.itemDuration.get(row) / 1000;
+  };
+}
+
 export function itemFeatures(s: EmbeddedFeatureStore, ids: readonly string[], nowMs: number, out: Float32Array): void {
   const F = ITEM_SERVING_FEATURES.length;
   if (out.length < ids.length * F) throw new RangeError(`out holds ${out.length} values, need ${ids.length * F}`);
   out.fill(0, 0, ids.length * F);
-  const t = s.t;
-  const c = t.itemCounters;
-  const { counters, ratios } = plan(s);
-  const longest = t.tausMs.length - 1;
-  const alpha = s.opts.features.ratePriorStrength;
-  const toNow = new Float64Array(t.tausMs.length);
+  const write = rowWriter(s, nowMs, out);
   for (let i = 0; i < ids.length; i++) {
-    const row = t.item.rowOf(ids[i]);
-    if (row < 0) continue;
-    const dt = Math.max(0, nowMs - c.clock.ref.get(row));
-    for (let w = 0; w < toNow.length; w++) toNow[w] = Math.exp(-dt / t.tausMs[w]);
-    const o = i * F;
-    let k = 0;
-    for (const [ci, wi] of counters) out[o + k++] = Math.log1p(Math.max(0, c.decayed.raw(row, ci, wi) * toNow[wi]));
-    for (const [ni, di, prior] of ratios) {
-      const num = c.decayed.raw(row, ni, longest) * toNow[longest];
-      const den = c.decayed.raw(row, di, longest) * toNow[longest];
-      out[o + k++] = (num + alpha * prior) / (den + alpha);
-    }
-    const created = t.itemCreatedAt.get(row);
-    out[o + k++] = Number.isNaN(created) ? 0 : Math.max(0, (nowMs - created) / 3_600_000);
-    out[o + k++] = t.itemDuration.get(row) / 1000;
+    const row = s.t.item.rowOf(ids[i]);
+    if (row >= 0) write(row, i * F);
   }
+}
+
+/** itemBatch + itemFeatures in one pass: one id lookup and one visit of the (interleaved) row per item. */
+export function candidateBatch(s: EmbeddedFeatureStore, ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch {
+  const F = ITEM_SERVING_FEATURES.length;
+  if (out.length < ids.length * F) throw new RangeError(`out holds ${out.length} values, need ${ids.length * F}`);
+  out.fill(0, 0, ids.length * F);
+  const b = emptyBatch(ids.length);
+  const write = rowWriter(s, nowMs, out);
+  for (let i = 0; i < ids.length; i++) {
+    const row = s.t.item.rowOf(ids[i]);
+    if (row < 0) continue;
+    attrsOfRow(s, row, b, i);
+    write(row, i * F);
+  }
+  return b;
 }

@@ -14,6 +14,8 @@ export class TrendingList {
   readonly keys: Float64Array;
   size = 0;
   private minSlot = -1;
+  /** Slots by key, descending (stable), until the next change; null = to compute. */
+  private sorted: Int32Array | null = null;
   /** item row → slot in the list, or absent. */
   private readonly slotOf = new Map<number, number>();
 
@@ -30,6 +32,7 @@ export class TrendingList {
     if (!(value > 0)) return;
     const key = Math.log(value) + refTsMs / this.tauMs;
     const slot = this.slotOf.get(row);
+    if (slot !== undefined || this.size < this.k || key > this.keys[this.minSlot]) this.sorted = null;
     if (slot !== undefined) {
       this.keys[slot] = key;
       if (slot === this.minSlot) this.findMin();
@@ -59,6 +62,7 @@ export class TrendingList {
    */
   add(row: number, amount: number, tsMs: number): void {
     if (!(amount > 0) || this.k === 0) return;
+    this.sorted = null;
     const inc = Math.log(amount) + tsMs / this.tauMs;
     const slot = this.slotOf.get(row);
     if (slot !== undefined) {
@@ -84,8 +88,15 @@ export class TrendingList {
 
   /** Item rows, best first, with their value decayed to `nowMs`. */
   top(limit: number, nowMs: number): { row: number; score: number }[] {
-    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.keys[b] - this.keys[a]);
-    return order.slice(0, limit).map((i) => ({ row: this.rows[i], score: Math.exp(this.keys[i] - nowMs / this.tauMs) }));
+    // decaying to `nowMs` keeps the order of the keys: the sorted slots are kept until the list changes
+    const order = (this.sorted ??= Int32Array.from(Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.keys[b] - this.keys[a])));
+    const n = Math.min(limit, order.length);
+    const out = new Array<{ row: number; score: number }>(n);
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      out[j] = { row: this.rows[i], score: Math.exp(this.keys[i] - nowMs / this.tauMs) };
+    }
+    return out;
   }
 
   snapshot(): { rows: number[]; keys: number[] } {
@@ -93,6 +104,7 @@ export class TrendingList {
   }
 
   restore(s: { rows: number[]; keys: number[] }): void {
+    this.sorted = null;
     this.size = 0;
     this.slotOf.clear();
     s.rows.forEach((row, i) => {

@@ -121,6 +121,14 @@ async function waitRetrieval(url: string): Promise<void> {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
+/** Cumulative GC counts and seconds per kind from the server's /metrics: `count:<kind>`, `sum:<kind>`. */
+async function gcTotals(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^feedloop_process_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) out.set(`${m[1]}:${m[2]}`, Number(m[3]));
+  return out;
+}
+
 async function send(url: string, method: string, body: unknown): Promise<any> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = await res.json();
@@ -166,7 +174,11 @@ export async function benchFeed(
 
     const userIds = Array.from({ length: users }, (_, u) => world.userId(u));
     for (let i = 0; i < 200; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]); // warm-up: JIT and caches
+    const gcBefore = await gcTotals(srv.url);
+    const t0 = performance.now();
     const one = await measure(srv.url, userIds, requests, 1);
+    const oneMs = performance.now() - t0;
+    const gcAfter = await gcTotals(srv.url);
     const eight = await measure(srv.url, userIds, requests, 8);
 
     const out: Record<string, number> = {
@@ -188,6 +200,13 @@ export async function benchFeed(
       out[`${stage}_p50_ms`] = round(percentile(one.server[stage] ?? [], 0.5));
       out[`${stage}_p99_ms`] = round(percentile(one.server[stage] ?? [], 0.99));
     }
+    // the server's garbage collection during the one-client run (prom-client's GC histogram in /metrics)
+    for (const kind of ['minor', 'major', 'incremental']) {
+      const d = (k: string) => (gcAfter.get(k) ?? 0) - (gcBefore.get(k) ?? 0);
+      out[`gc_${kind}_count`] = d(`count:${kind}`);
+      out[`gc_${kind}_ms`] = round(d(`sum:${kind}`) * 1000, 1);
+    }
+    out.gc_share_of_wall = round(([...gcAfter.entries()].filter(([k]) => k.startsWith('sum:')).reduce((t, [k, v]) => t + v - (gcBefore.get(k) ?? 0), 0) * 1000) / oneMs, 4);
     out.fallback_share = round((one.fallbacks + eight.fallbacks) / (one.latency.length + eight.latency.length), 4);
     out.rps = Math.round(eight.rps);
     out.p99_ms_8_clients = round(percentile(eight.latency, 0.99));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openSegmentLog } from '../backends/embedded/segment-log.js';
 import type { ServeRecord } from '../domain/feed.js';
 import { ValidationError } from '../errors.js';
-import { onPolicyValue, serveLogOpe, type ServeLogTarget } from '../evaluation/ope/serve-log-ope.js';
+import { differenceInterval, onPolicyValue, serveLogOpe, type ServeLogTarget } from '../evaluation/ope/serve-log-ope.js';
 import { headName } from '../ranking/learned-ranker.js';
 import { readServeLog } from '../serve-log/read-serve-log.js';
 import { RANKING_TASKS, type RankingTask } from '../training/ranking/examples.js';
@@ -57,17 +57,6 @@ export function parseTarget(raw: string | undefined): ServeLogTarget {
     return { kind: 'value-weights', weights };
   }
   throw new ValidationError(`--target must be exploration.share=S or value-weights=task:w,…, got ${JSON.stringify(raw)}`, 'target');
-}
-
-/**
- * estimate − on-policy value with a 95 % interval that counts both samples' noise (they come from different users):
- * normal approximation, each standard error read off its bootstrap interval as width / (2 × 1.96).
- */
-export function differenceInterval(e: { estimate: number; ci_low: number; ci_high: number }, t: { value: number; ci_low: number; ci_high: number }): { diff: number; low: number; high: number } {
-  const z = 1.959964;
-  const se = Math.hypot((e.ci_high - e.ci_low) / (2 * z), (t.ci_high - t.ci_low) / (2 * z));
-  const diff = e.estimate - t.value;
-  return { diff, low: diff - z * se, high: diff + z * se };
 }
 
 export async function runEvalOpeServeLog(argv: string[]): Promise<void> {

@@ -2,9 +2,11 @@
  * The statistics the experiment results need, with no dependency: summaries of per-user values, Welch's t-test,
  * a delta-method interval for the relative difference of two means, and Pearson's chi-square goodness-of-fit test
  * (sample-ratio mismatch). Distribution functions use the regularised incomplete beta and gamma functions
- * (continued fractions, Numerical Recipes §6.2–6.4), accurate to ~1e-10 — far below what a decision needs.
+ * (src/util/special-functions.ts, and a series / continued fraction for the gamma one, Numerical Recipes §6.2),
+ * accurate to ~1e-10 — far below what a decision needs.
  * Benjamini–Hochberg adjusts the p-values of the many comparisons one experiment makes (metrics × arms).
  */
+import { lnGamma, regularizedBeta } from '../util/special-functions.js';
 
 /** n, mean and (unbiased) variance of a sample. */
 export interface Summary {
@@ -93,7 +95,7 @@ export function chiSquareGoodnessOfFit(observed: readonly number[], expectedShar
 /** Two-sided p-value of Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2). */
 export function studentTwoSidedP(t: number, df: number): number {
   if (!Number.isFinite(t)) return Number.isNaN(t) ? Number.NaN : 0;
-  return betaI(df / 2, 0.5, df / (df + t * t));
+  return regularizedBeta(df / (df + t * t), df / 2, 0.5);
 }
 
 /** The q-quantile (q > 0.5) of Student's t with `df` degrees of freedom, by bisection on the distribution function. */
@@ -108,54 +110,10 @@ export function studentQuantile(q: number, df: number): number {
   return (lo + hi) / 2;
 }
 
-function logGamma(x: number): number {
-  const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
-  let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
-  for (const cj of c) ser += cj / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
-}
-
-/** Regularised incomplete beta I_x(a, b). */
-export function betaI(a: number, b: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaCf(a, b, x)) / a : 1 - (front * betaCf(b, a, 1 - x)) / b;
-}
-
-function betaCf(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    c = 1 + aa / c;
-    d = 1 / (Math.abs(d) < tiny ? tiny : d);
-    c = Math.abs(c) < tiny ? tiny : c;
-    h *= d * c;
-    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    c = 1 + aa / c;
-    d = 1 / (Math.abs(d) < tiny ? tiny : d);
-    c = Math.abs(c) < tiny ? tiny : c;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-12) break;
-  }
-  return h;
-}
-
 /** Regularised upper incomplete gamma Q(a, x) = 1 − P(a, x). */
 export function gammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
-  const lg = logGamma(a);
+  const lg = lnGamma(a);
   if (x < a + 1) {
     let sum = 1 / a;
     let del = sum;

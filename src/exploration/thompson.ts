@@ -15,7 +15,8 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Rand } from '../util/prng.js';
-import { BetaSampler, lnBeta, regularizedBeta } from './beta.js';
+import { lnBeta, regularizedBeta } from '../util/special-functions.js';
+import { BetaSampler } from './beta.js';
 import { exploreSlots, type PickRule, type PickRuleFactory } from './explore-slots.js';
 import type { Explorer } from './explorer.js';
 

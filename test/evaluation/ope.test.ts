@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors.js';
 import { drEstimate, effectiveSampleSize, estimate, ipsEstimate, snipsEstimate, validateLoggedData, type LoggedData } from '../../src/evaluation/ope/estimators.js';
-import { logGamma, normalQuantile } from '../../src/evaluation/ope/stats.js';
+import { normalQuantile } from '../../src/evaluation/ope/stats.js';
+import { lnGamma as logGamma } from '../../src/util/special-functions.js';
 import { mulberry32, type Rand } from '../../src/util/prng.js';
 
 /**

@@ -100,18 +100,23 @@ void describe('replay metrics', () => {
   });
 });
 
+/** Feeds an event to every variant in time order. */
+const feedTo =
+  (...variants: EngineVariant[]) =>
+  (ev: StoredEvent): void => {
+    for (const v of variants) {
+      v.advanceTo(ev.ts);
+      v.observe(ev);
+    }
+  };
+
 void describe('replay variants', () => {
   void it('daily-batch does not see an item that becomes popular during the day until the next day; real-time does', async () => {
     const ids = [...Array.from({ length: 20 }, (_, i) => `bg${i}`), 'hot'];
     const cat = catalog(ids);
     const rt = await EngineVariant.open({ freshness: 'real-time', config: cfg, catalog: cat });
     const db = await EngineVariant.open({ freshness: 'daily-batch', config: cfg, catalog: cat });
-    const feed = (ev: StoredEvent) => {
-      for (const v of [rt, db]) {
-        v.advanceTo(ev.ts);
-        v.observe(ev);
-      }
-    };
+    const feed = feedTo(rt, db);
     // day 0: 20 background items, 3 likes each
     for (let i = 0; i < 20; i++) for (let u = 0; u < 3; u++) feed(like(`b${u}`, `bg${i}`, T0 + 2 * HOUR + i * 60_000 + u));
     // day 1 morning: 25 users like `hot`
@@ -142,12 +147,7 @@ void describe('replay variants', () => {
     const cat = catalog(ids);
     const rt = await EngineVariant.open({ freshness: 'real-time', config: cfg, catalog: cat });
     const db = await EngineVariant.open({ freshness: 'daily-batch', config: cfg, catalog: cat });
-    const feed = (ev: StoredEvent) => {
-      for (const v of [rt, db]) {
-        v.advanceTo(ev.ts);
-        v.observe(ev);
-      }
-    };
+    const feed = feedTo(rt, db);
     // day 0: many users like c0..c3 items; c4 items get a few likes
     for (let u = 0; u < 10; u++) for (let i = 0; i < 40; i++) if (i % 5 !== 4 || u < 2) feed(like(`w${u}`, `i${i}`, T0 + HOUR + u * 1000 + i));
     // day 1: the probe user likes three c4 items

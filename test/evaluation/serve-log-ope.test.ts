@@ -125,7 +125,7 @@ void describe('off-policy evaluation over the serve log', () => {
 
 void describe('estimate vs on-policy difference interval', () => {
   void it('combines both intervals: (0.5 ± 0.0196) − (0.45 ± 0.0196) = 0.05 ± 0.0277', async () => {
-    const { differenceInterval } = await import('../../src/cli/eval-ope-serve-log.js');
+    const { differenceInterval } = await import('../../src/evaluation/ope/serve-log-ope.js');
     const d = differenceInterval({ estimate: 0.5, ci_low: 0.5 - 0.0196, ci_high: 0.5 + 0.0196 }, { value: 0.45, ci_low: 0.45 - 0.0196, ci_high: 0.45 + 0.0196 });
     assert.ok(Math.abs(d.diff - 0.05) < 1e-12);
     assert.ok(Math.abs(d.high - d.diff - 0.0196 * Math.SQRT2) < 1e-4, JSON.stringify(d));

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BetaSampler, lnGamma, regularizedBeta, sampleBeta, sampleGamma } from '../../src/exploration/beta.js';
+import { BetaSampler, sampleBeta, sampleGamma } from '../../src/exploration/beta.js';
+import { lnGamma, regularizedBeta } from '../../src/util/special-functions.js';
 import { mulberry32 } from '../../src/util/prng.js';
 
 function moments(draw: () => number, n: number): { mean: number; variance: number } {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { lnBeta, regularizedBeta } from '../../src/exploration/beta.js';
+import { lnBeta, regularizedBeta } from '../../src/util/special-functions.js';
 import { epsilonGreedyExplorer } from '../../src/exploration/epsilon-greedy.js';
 import type { ExplorationCandidate, ExploreOptions, Explorer, ServedItem } from '../../src/exploration/explorer.js';
 import { EXPLORERS } from '../../src/exploration/explorers.js';

@@ -13,7 +13,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import { mulberry32, shuffle } from '../../util/prng.js';
-import { logGamma } from './stats.js';
+import { lnBeta } from '../../util/special-functions.js';
 
 /** Rows to fit on: 0-based item and position, 0/1 click. */
 export interface ClickRows {
@@ -33,15 +33,14 @@ export interface SmoothedCtr {
 
 const GRID = Array.from({ length: 21 }, (_, k) => Math.pow(10, k / 4));
 
-const logBeta = (a: number, b: number) => logGamma(a) + logGamma(b) - logGamma(a + b);
 
 /** Σ over cells of ln P(clicks | shows) under Beta-binomial(m·μ, m·(1−μ)), without the m-free binomial term. */
 function marginalLogLik(clicks: Float64Array, shows: Float64Array, m: number, mu: number): number {
   const a = m * mu;
   const b = m * (1 - mu);
-  const base = logBeta(a, b);
+  const base = lnBeta(a, b);
   let s = 0;
-  for (let c = 0; c < clicks.length; c++) if (shows[c] > 0) s += logBeta(a + clicks[c], b + shows[c] - clicks[c]) - base;
+  for (let c = 0; c < clicks.length; c++) if (shows[c] > 0) s += lnBeta(a + clicks[c], b + shows[c] - clicks[c]) - base;
   return s;
 }
 

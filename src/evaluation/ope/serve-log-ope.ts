@@ -76,26 +76,54 @@ export interface ServeLogOpeResult {
   estimates: OpeEstimate[];
 }
 
-/** Per-user sums that the estimators divide (one entry per user with ≥ 1 rewarded slot): the bootstrap unit. */
-class Sums {
-  readonly users = new Map<string, number>();
+/**
+ * Per-user sums of a few columns (one row per user with ≥ 1 rewarded slot): the bootstrap resamples users, the unit
+ * experiments randomise.
+ */
+class UserSums {
+  private readonly rowOf = new Map<string, number>();
+  readonly columns: number[][];
   requests = 0;
-  readonly reward: number[] = [];
-  readonly ips: number[] = [];
-  readonly weight: number[] = [];
-  readonly dr: number[] = [];
-  readonly count: number[] = [];
-  w = 0;
-  w2 = 0;
-  nonzero = 0;
+
+  constructor(width: number) {
+    this.columns = Array.from({ length: width }, () => []);
+  }
+
+  get users(): number {
+    return this.rowOf.size;
+  }
+
+  /** Adds one request's values (in column order) to its user's row. */
+  add(userId: string, values: readonly number[]): void {
+    this.requests++;
+    let u = this.rowOf.get(userId);
+    if (u === undefined) {
+      this.rowOf.set(userId, (u = this.rowOf.size));
+      for (const c of this.columns) c.push(0);
+    }
+    for (let k = 0; k < values.length; k++) this.columns[k][u] += values[k];
+  }
+
+  column(k: number): Float64Array {
+    return Float64Array.from(this.columns[k]);
+  }
 }
+
+const sum = (x: ArrayLike<number>): number => {
+  let t = 0;
+  for (let i = 0; i < x.length; i++) t += x[i];
+  return t;
+};
 
 /** The evaluation (see the header). Records are read once, in any order. */
 export async function serveLogOpe(records: AsyncIterable<ServeRecord> | Iterable<ServeRecord>, o: ServeLogOpeOptions): Promise<ServeLogOpeResult> {
   const t = o.target;
   if (t.kind === 'exploration-share' && !(t.share >= 0 && t.share <= 1)) throw new ValidationError(`target exploration share must be in [0, 1], got ${t.share}`, 'target');
   if (t.kind === 'value-weights' && Object.keys(t.weights).length === 0) throw new ValidationError('target value weights: name at least one head weight', 'target');
-  const s = new Sums();
+  const s = new UserSums(5); // reward, Σ W r, Σ W, DR terms, slots
+  let w1 = 0;
+  let w2 = 0;
+  let nonzero = 0;
   let skipped = 0;
   let lastShare: number | undefined;
   let drAvailable = t.kind === 'value-weights' && o.rewardHead !== undefined;
@@ -123,52 +151,31 @@ export async function serveLogOpe(records: AsyncIterable<ServeRecord> | Iterable
       ips += w * reward;
       wsum += w;
       n++;
-      s.w += w;
-      s.w2 += w * w;
-      if (w > 0) s.nonzero++;
+      w1 += w;
+      w2 += w * w;
+      if (w > 0) nonzero++;
       if (head && weights.choice) dr += head[weights.choice[k]] + w * (reward - head[weights.logged[k]]);
     }
-    if (n === 0) continue;
-    s.requests++;
-    let u = s.users.get(r.user_id);
-    if (u === undefined) {
-      s.users.set(r.user_id, (u = s.count.length));
-      s.reward.push(0);
-      s.ips.push(0);
-      s.weight.push(0);
-      s.dr.push(0);
-      s.count.push(0);
-    }
-    s.reward[u] += rw;
-    s.ips[u] += ips;
-    s.weight[u] += wsum;
-    s.dr[u] += dr;
-    s.count[u] += n;
+    if (n > 0) s.add(r.user_id, [rw, ips, wsum, dr, n]);
   }
   const resamples = o.resamples ?? 2000;
   const seed = o.seed ?? 1;
-  const f = (x: number[]) => Float64Array.from(x);
-  const count = f(s.count);
-  const sum = (x: ArrayLike<number>) => {
-    let t = 0;
-    for (let i = 0; i < x.length; i++) t += x[i];
-    return t;
-  };
+  const [rewards, ipsSum, weight, drSum, count] = [0, 1, 2, 3, 4].map((k) => s.column(k));
   const slots = sum(count);
   const estimate = (estimator: OpeEstimate['estimator'], num: Float64Array, den: Float64Array): OpeEstimate => {
     const ci = bootstrapRatio(num, den, resamples, 0.95, seed);
     const d = sum(den);
-    return { estimator, estimate: d === 0 ? 0 : sum(num) / d, ci_low: ci.low, ci_high: ci.high, ess: s.w2 === 0 ? 0 : (s.w * s.w) / s.w2 };
+    return { estimator, estimate: d === 0 ? 0 : sum(num) / d, ci_low: ci.low, ci_high: ci.high, ess: w2 === 0 ? 0 : (w1 * w1) / w2 };
   };
-  const estimates = slots === 0 ? [] : [estimate('ips', f(s.ips), count), estimate('snips', f(s.ips), f(s.weight))];
-  if (slots > 0 && drAvailable) estimates.push(estimate('dr', f(s.dr), count));
+  const estimates = slots === 0 ? [] : [estimate('ips', ipsSum, count), estimate('snips', ipsSum, weight)];
+  if (slots > 0 && drAvailable) estimates.push(estimate('dr', drSum, count));
   return {
     target: t,
     requests: s.requests,
-    users: s.count.length,
+    users: s.users,
     slots,
-    logged_value: slots === 0 ? Number.NaN : sum(s.reward) / slots,
-    agreement: slots === 0 ? Number.NaN : s.nonzero / slots,
+    logged_value: slots === 0 ? Number.NaN : sum(rewards) / slots,
+    agreement: slots === 0 ? Number.NaN : nonzero / slots,
     skipped_records: skipped,
     estimates,
   };
@@ -235,32 +242,32 @@ export async function onPolicyValue(
   resamples = 2000,
   seed = 1,
 ): Promise<{ value: number; ci_low: number; ci_high: number; requests: number; users: number; slots: number }> {
-  const num: number[] = [];
-  const den: number[] = [];
-  const users = new Map<string, number>();
-  let requests = 0;
+  const s = new UserSums(2); // reward, slots
   for await (const r of records) {
     if (!include(r)) continue;
-    let sum = 0;
+    let total = 0;
     let n = 0;
     for (const x of r.slate) {
       const v = rewardOf(r.request_id, x.item_id);
       if (v === undefined || !Number.isFinite(v)) continue;
-      sum += v;
+      total += v;
       n++;
     }
-    if (n === 0) continue;
-    requests++;
-    let u = users.get(r.user_id);
-    if (u === undefined) {
-      users.set(r.user_id, (u = num.length));
-      num.push(0);
-      den.push(0);
-    }
-    num[u] += sum;
-    den[u] += n;
+    if (n > 0) s.add(r.user_id, [total, n]);
   }
-  const slots = den.reduce((a, b) => a + b, 0);
-  const ci = bootstrapRatio(Float64Array.from(num), Float64Array.from(den), resamples, 0.95, seed);
-  return { value: slots === 0 ? Number.NaN : num.reduce((a, b) => a + b, 0) / slots, ci_low: ci.low, ci_high: ci.high, requests, users: num.length, slots };
+  const [num, den] = [s.column(0), s.column(1)];
+  const slots = sum(den);
+  const ci = bootstrapRatio(num, den, resamples, 0.95, seed);
+  return { value: slots === 0 ? Number.NaN : sum(num) / slots, ci_low: ci.low, ci_high: ci.high, requests: s.requests, users: s.users, slots };
+}
+
+/**
+ * estimate − on-policy value with a 95 % interval that counts both samples' noise (they come from different users):
+ * normal approximation, each standard error read off its bootstrap interval as width / (2 × 1.96).
+ */
+export function differenceInterval(e: { estimate: number; ci_low: number; ci_high: number }, t: { value: number; ci_low: number; ci_high: number }): { diff: number; low: number; high: number } {
+  const z = 1.959964;
+  const se = Math.hypot((e.ci_high - e.ci_low) / (2 * z), (t.ci_high - t.ci_low) / (2 * z));
+  const diff = e.estimate - t.value;
+  return { diff, low: diff - z * se, high: diff + z * se };
 }

@@ -1,5 +1,5 @@
 /**
- * Small numeric helpers for off-policy evaluation: the standard normal quantile, ln Γ, sample quantiles, and a
+ * Small numeric helpers for off-policy evaluation: the standard normal quantile, sample quantiles, and a
  * seeded percentile bootstrap of a ratio of sums. No dependencies; typed arrays in the loops.
  */
 import { mulberry32 } from '../../util/prng.js';
@@ -22,20 +22,6 @@ export function normalQuantile(p: number): number {
   const q = p - 0.5;
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-}
-
-/** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, 9 terms; ~15 significant digits). */
-export function logGamma(x: number): number {
-  const g = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x); // reflection
-  const z = x - 1;
-  let s = g[0];
-  for (let i = 1; i < 9; i++) s += g[i] / (z + i);
-  const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
 }
 
 /** The q-quantile (0 ≤ q ≤ 1) of ascending-sorted values, linear interpolation between order statistics. */

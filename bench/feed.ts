@@ -5,12 +5,13 @@
  * own pipeline time (debug timings) per stage, throughput, and the share of requests a fallback served.
  * `FEEDLOOP_BENCH_FEED_ITEMS` sets the catalog size, `FEEDLOOP_BENCH_FEED_MODEL=1` installs a trained two-tower
  * model (and waits for its ANN index), `FEEDLOOP_BENCH_FEED_RANKER=1` the multi-task ranker (trained on the
- * backfilled log).
+ * backfilled log). `FEEDLOOP_BENCH_FEED_DIR=path` keeps the data directory: the first run fills it, later runs with
+ * the same settings only serve and measure it (minutes instead of half an hour at 1M items).
  */
 import { createWorld } from '../src/demo/world.js';
 import { warmupHistory } from '../src/demo/demo.js';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { openSegmentLog } from '../src/backends/embedded/segment-log.js';
 import { retrievalModelsDir, setCurrentRetrievalModel } from '../src/retrieval/two-tower-retrieval-model.js';
@@ -144,11 +145,17 @@ export async function benchFeed(
   const withRanker = opts.withRanker ?? process.env.FEEDLOOP_BENCH_FEED_RANKER === '1';
   const items = opts.items ?? Number(process.env.FEEDLOOP_BENCH_FEED_ITEMS ?? 100_000);
   const users = opts.users ?? 20_000;
-  const requests = opts.requests ?? 2000;
+  const requests = opts.requests ?? Number(process.env.FEEDLOOP_BENCH_FEED_REQUESTS ?? 2000);
   const now = Date.now();
   const world = createWorld({ seed: 42, items, users, authors: Math.max(10, Math.round(items / 20)), categories: 50, nowMs: now });
-  const srv = await benchServer();
-  try {
+  const keepDir = process.env.FEEDLOOP_BENCH_FEED_DIR;
+  const marker = keepDir ? join(keepDir, 'bench-feed-setup.json') : '';
+  const setup = JSON.stringify({ items, users, withModel, withRanker, historyPerUser: opts.historyPerUser ?? 20 });
+  const reuse = keepDir ? await readFile(marker, 'utf8').then((s) => s === setup, () => false) : false;
+  if (keepDir && !reuse) await mkdir(keepDir, { recursive: true });
+  const srv = await benchServer({}, keepDir);
+  /** Uploads the world, ingests its history and installs the models. */
+  async function fill() {
     for (let u = 0; u < users; u += 1000) {
       await send(`${srv.url}/v1/users`, 'PUT', { users: Array.from({ length: Math.min(1000, users - u) }, (_, k) => world.userRecord(u + k)) });
     }
@@ -171,6 +178,15 @@ export async function benchFeed(
     const modelSeconds = withModel ? await installModel(srv.url, srv.dir, 3) : 0;
     const rankerSeconds = withRanker ? await installRanker(srv.url, srv.dir) : 0;
     if (withModel) await waitRetrieval(srv.url);
+    return { history, modelSeconds, rankerSeconds };
+  }
+  try {
+    if (reuse) {
+      console.error(`feed bench: reusing ${keepDir}`);
+      if (withModel) await waitRetrieval(srv.url);
+    }
+    const { history, modelSeconds, rankerSeconds } = reuse ? { history: [], modelSeconds: 0, rankerSeconds: 0 } : await fill();
+    if (keepDir && !reuse) await writeFile(marker, setup);
 
     const userIds = Array.from({ length: users }, (_, u) => world.userId(u));
     for (let i = 0; i < 200; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]); // warm-up: JIT and caches

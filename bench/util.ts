@@ -31,8 +31,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function benchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'feedloop-bench-'));
+/** `keepDir`: serve that directory and leave it in place on stop (to measure again without rebuilding it). */
+export async function benchServer(env: Record<string, string> = {}, keepDir?: string): Promise<BenchServer> {
+  const dir = keepDir ?? (await mkdtemp(join(tmpdir(), 'feedloop-bench-')));
   const base = { FEEDLOOP_CONFIG: '/nonexistent.json', ...env };
   const first = await spawnServer(dir, base);
   const srv: BenchServer = {
@@ -52,7 +53,7 @@ export async function benchServer(env: Record<string, string> = {}): Promise<Ben
     async stop() {
       srv.child.kill('SIGTERM');
       await waitExit(srv.child);
-      await rm(dir, { recursive: true, force: true });
+      if (!keepDir) await rm(dir, { recursive: true, force: true });
     },
   };
   return srv;

@@ -2,16 +2,15 @@
  * The serve records of recent requests by request id, for explanations (`GET /v1/feed/explain`), with the serve log
  * on disk as the fallback for older ones.
  *
- * Memory: records are kept in arrival order and the oldest are evicted first once the kept records pass `maxBytes`
- * (default 64 MiB: a budget of long-lived objects churned at the request rate costs old-generation GC time) or
- * `maxRecords` (default 100 000). Bytes are an estimate (`estimateServeRecordBytes`): the
- * feature and score blocks exactly, plus a fixed allowance per candidate, source, removed candidate and slate slot
- * for the JS objects. A request of 1000 candidates × 25 features with 2 sources each is ~370 KB (~100 KB of features,
- * the rest the candidate list), so the default keeps roughly the last 170 such requests, or thousands of
- * small ones. `maxBytes: 0` keeps nothing (every lookup reads the disk). The records are the very objects the serve
- * log queues (never copied; the ServeLog contract already forbids mutating them), so records still waiting to be
- * written cost nothing extra.
- *
+ * Memory: records are kept in columnar form (`columnarOf`, the very object the serve log queues: a few arrays per
+ * record, not objects per candidate — thousands of long-lived objects per request made every scavenge copy and
+ * promote megabytes, 5–6 ms per scavenge at 1M items), in arrival order, the oldest evicted first once the kept
+ * records pass `maxBytes` (default 64 MiB) or `maxRecords` (default 100 000). Bytes are an estimate
+ * (`estimateServeRecordBytes`): the typed arrays exactly, plus a fixed allowance per candidate id, removed candidate
+ * and slate slot. A request of 1000 candidates × 25 features with 2 sources each is ~130 KB, so the default keeps
+ * roughly the last 500 such requests, or thousands of small ones. `maxBytes: 0` keeps nothing (every lookup reads the
+ * disk). Arrays are shared with the serve log's queue, never copied (the ServeLog contract already forbids mutating
+ * a record), so records still waiting to be written cost nothing extra.
  * Lookup (`find`): memory; else flush the serve log (the record may still be queued), look in memory again (the
  * request's side effects may have been running), then scan the log files (`serveRecordsByRequestId`: streaming,
  * stops at the first match). Scans run one at a time; an unknown id reads every file, so its cost grows with the
@@ -20,6 +19,7 @@
 import type { ServeRecord } from '../domain/feed.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { serveRecordsByRequestId } from './read-serve-log.js';
+import { columnarOf, fromColumnar, type ColumnarRecord } from './record-codec.js';
 import type { ServeLog } from './serve-log.js';
 
 export interface RecentServeRecordsOptions {
@@ -32,19 +32,19 @@ export interface RecentServeRecordsOptions {
 export const DEFAULT_RECENT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_RECENT_MAX_RECORDS = 100_000;
 
-/** Estimated heap + buffer bytes per part of a record (measured on Node 20: within ~5% of heap + buffer growth). */
+/** Estimated heap bytes per part of a columnar record (the typed arrays are counted exactly). */
 const RECORD_BASE_BYTES = 2048;
-const CANDIDATE_BYTES = 120;
-const SOURCE_BYTES = 56;
-const REMOVED_BYTES = 120;
+const CANDIDATE_BYTES = 8;
+const REMOVED_BYTES = 24;
 const SLATE_BYTES = 96;
 
-/** Estimated memory held by a record: float blocks exactly, objects by allowance (see the file comment). */
+/** Estimated memory held by a record in columnar form: typed arrays exactly, the rest by allowance (see above). */
 export function estimateServeRecordBytes(r: ServeRecord): number {
-  let bytes = RECORD_BASE_BYTES + r.features.byteLength;
-  for (const s of Object.values(r.scores)) bytes += s.byteLength;
-  for (const c of r.candidates) bytes += CANDIDATE_BYTES + 2 * c.item_id.length + SOURCE_BYTES * c.sources.length;
-  return bytes + REMOVED_BYTES * r.removed.length + SLATE_BYTES * r.slate.length;
+  const c = columnarOf(r);
+  let bytes = RECORD_BASE_BYTES + c.features.byteLength + CANDIDATE_BYTES * c.itemIds.length;
+  for (const s of Object.values(c.scores)) bytes += s.byteLength;
+  for (const s of c.sourceScores) bytes += s.byteLength;
+  return bytes + REMOVED_BYTES * c.removed.item_ids.length + SLATE_BYTES * r.slate.length;
 }
 
 export interface FoundServeRecord {
@@ -61,7 +61,7 @@ export interface RecentServeRecordsStats {
 }
 
 export class RecentServeRecords {
-  private readonly byId = new Map<string, { record: ServeRecord; bytes: number }>();
+  private readonly byId = new Map<string, { record: ColumnarRecord; bytes: number }>();
   private bytes = 0;
   private evicted = 0;
   private diskLookups = 0;
@@ -85,7 +85,7 @@ export class RecentServeRecords {
     if (!Number.isInteger(this.maxRecords) || this.maxRecords < 0) throw new ConfigError(`maxRecords must be an integer ≥ 0, got ${this.maxRecords}`, 'maxRecords');
   }
 
-  /** The side effect: keeps `record`, evicting the oldest ones over budget. O(1) amortised plus one pass over the candidates. */
+  /** The side effect: keeps `record`, evicting the oldest ones over budget. O(1) amortised plus one pass over the candidates (shared with the serve log). */
   remember(record: ServeRecord): void {
     const bytes = estimateServeRecordBytes(record);
     if (bytes > this.maxBytes || this.maxRecords === 0) return;
@@ -94,7 +94,7 @@ export class RecentServeRecords {
       this.byId.delete(record.request_id);
       this.bytes -= old.bytes;
     }
-    this.byId.set(record.request_id, { record, bytes });
+    this.byId.set(record.request_id, { record: columnarOf(record), bytes });
     this.bytes += bytes;
     while (this.bytes > this.maxBytes || this.byId.size > this.maxRecords) {
       const [id, oldest] = this.byId.entries().next().value!;
@@ -104,9 +104,10 @@ export class RecentServeRecords {
     }
   }
 
-  /** The record in memory, without touching the disk. */
+  /** The record in memory (rebuilt from its columnar form), without touching the disk. */
   recent(requestId: string): ServeRecord | undefined {
-    return this.byId.get(requestId)?.record;
+    const kept = this.byId.get(requestId);
+    return kept && fromColumnar(kept.record);
   }
 
   /**

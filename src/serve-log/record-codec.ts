@@ -104,6 +104,30 @@ export function toColumnar(r: ServeRecord): ColumnarRecord {
   return { rest, itemIds, sourceNames, sourceScores, features, scores, removed: encodeRemoved(removed) };
 }
 
+/**
+ * `toColumnar(r)`, computed once for the record most recently asked about: the serve log and the recent-records ring
+ * both keep a request's record in columnar form (a few arrays instead of thousands of objects per record, which the
+ * garbage collector would copy and promote), and they are called one after the other with the same record.
+ */
+export function columnarOf(r: ServeRecord): ColumnarRecord {
+  if (r !== memo.record) memo = { record: r, columnar: toColumnar(r) };
+  return memo.columnar!;
+}
+let memo: { record?: ServeRecord; columnar?: ColumnarRecord } = {};
+
+/** The record again from its columnar form (candidates with their sources in order, removed candidates). */
+export function fromColumnar(c: ColumnarRecord): ServeRecord {
+  const candidates = c.itemIds.map((item_id, i) => {
+    const sources: { name: string; score: number }[] = [];
+    for (let k = 0; k < c.sourceNames.length; k++) {
+      const score = c.sourceScores[k][i];
+      if (!Number.isNaN(score)) sources.push({ name: c.sourceNames[k], score });
+    }
+    return { item_id, sources };
+  });
+  return { ...(c.rest as unknown as ServeRecord), candidates, features: c.features, scores: c.scores, removed: decodeRemoved(c.removed) };
+}
+
 /** The JSON line (without the newline) of a columnar record: base64 and JSON.stringify, the costly part. */
 export function columnarToLine(c: ColumnarRecord): string {
   const scores: Record<string, F32Blob> = {};

@@ -3,19 +3,18 @@
  *
  * A 600-candidate record is ~200 KB of JSON, most of it base64 of the feature block; Node 20's base64 runs at
  * ~175 MB/s, so encoding on the event loop cost ~1–2 ms per feed request (the drain runs between requests, so the
- * next request waited). `workerEncoder` keeps only the cheap columnar conversion (`toColumnar`, ~0.1 ms: typed arrays
- * and flat string lists; the typed arrays are copied and transferred, not cloned) on the caller's thread; base64,
+ * next request waited). `workerEncoder` gets records already in columnar form (`toColumnar`, ~0.1 ms on the caller's thread: typed arrays
+ * and flat string lists; the typed arrays are copied and transferred, not cloned); base64,
  * JSON and UTF-8 run in one worker thread, which answers batches in order and transfers the lines back. If the worker cannot be started or dies, encoding
  * continues on the caller's thread (`inThreadEncoder`), so a record is never lost to the encoder.
  */
 import { Worker } from 'node:worker_threads';
-import type { ServeRecord } from '../domain/feed.js';
 import type { EncodeRequest, EncodeResponse } from './encode-worker.js';
-import { columnarToLine, toColumnar, type ColumnarRecord } from './record-codec.js';
+import { columnarToLine, type ColumnarRecord } from './record-codec.js';
 
 export interface RecordEncoder {
-  /** One line (with its newline) per record, in order; null for a record that cannot be serialised. */
-  encode(records: readonly ServeRecord[]): Promise<(Buffer | null)[]>;
+  /** One line (with its newline) per record (columnar form, `toColumnar`), in order; null for a record that cannot be serialised (or is null). */
+  encode(records: readonly (ColumnarRecord | null)[]): Promise<(Buffer | null)[]>;
   close(): Promise<void>;
 }
 
@@ -29,14 +28,6 @@ const lineOf = (c: ColumnarRecord | null): Buffer | null => {
 };
 
 const toBuffer = (l: Uint8Array | null): Buffer | null => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null);
-
-const columnarOrNull = (r: ServeRecord): ColumnarRecord | null => {
-  try {
-    return toColumnar(r);
-  } catch {
-    return null;
-  }
-};
 
 /**
  * A copy of the record whose typed arrays have buffers of their own, and those buffers: posted with them in the
@@ -58,7 +49,7 @@ function forTransfer(c: ColumnarRecord): { record: ColumnarRecord; buffers: Arra
 
 export function inThreadEncoder(): RecordEncoder {
   return {
-    encode: (records) => Promise.resolve(records.map((r) => lineOf(columnarOrNull(r)))),
+    encode: (records) => Promise.resolve(records.map(lineOf)),
     close: () => Promise.resolve(),
   };
 }
@@ -68,7 +59,7 @@ export function workerEncoder(): RecordEncoder {
   let broken = false;
   let nextId = 0;
   /** Batches in flight: their columnar records (null: could not be converted, never posted) and their resolver. */
-  const pending = new Map<number, { resolve: (lines: (Buffer | null)[]) => void; columnar: (ColumnarRecord | null)[] }>();
+  const pending = new Map<number, { resolve: (lines: (Buffer | null)[]) => void; columnar: readonly (ColumnarRecord | null)[] }>();
   const failAll = () => {
     broken = true;
     worker = undefined;
@@ -102,8 +93,7 @@ export function workerEncoder(): RecordEncoder {
     return worker;
   };
   return {
-    encode(records) {
-      const columnar = records.map(columnarOrNull);
+    encode(columnar) {
       const w = start();
       if (!w) return Promise.resolve(columnar.map(lineOf));
       const id = nextId++;

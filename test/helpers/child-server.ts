@@ -1,6 +1,7 @@
 /** Runs `feedloop serve` as a child process (for crash tests): resolves with its URL once it listens. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { appendFileSync } from 'node:fs';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -12,6 +13,9 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // e.g. FEEDLOOP_BENCH_SERVER_LOG=/tmp/server.log with FEEDLOOP_BENCH_NODE_ARGS=--trace-gc: the server's output, kept
+  const logFile = process.env.FEEDLOOP_BENCH_SERVER_LOG;
+  if (logFile) for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => appendFileSync(logFile, d));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within ${startTimeoutMs} ms: ${out}`)), startTimeoutMs);
     const onData = (d: Buffer) => {

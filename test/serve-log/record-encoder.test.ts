@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServeRecord } from '../../src/domain/feed.js';
-import { decodeServeRecord, encodeServeRecord } from '../../src/serve-log/record-codec.js';
+import { decodeServeRecord, encodeServeRecord, fromColumnar, toColumnar } from '../../src/serve-log/record-codec.js';
 import { inThreadEncoder, workerEncoder } from '../../src/serve-log/record-encoder.js';
 import { rng } from '../helpers/fixtures.js';
 
@@ -48,6 +48,13 @@ void describe('serve record codec (columnar format 2)', () => {
     }
   });
 
+  void it('fromColumnar gives the record back: candidates with their sources in order, removed, the rest', () => {
+    for (let i = 0; i < 10; i++) {
+      const r = record(i);
+      assert.deepEqual(fromColumnar(toColumnar(r)), r);
+    }
+  });
+
   void it('still reads lines of the earlier format (objects per candidate)', () => {
     const r = record(1, 3);
     const old = JSON.parse(JSON.stringify({ ...r, features: { f32: Buffer.from(r.features.buffer).toString('base64') }, scores: { score: { f32: Buffer.from(r.scores.score.buffer).toString('base64') } } })) as Record<string, unknown>;
@@ -67,11 +74,12 @@ void describe('serve record codec (columnar format 2)', () => {
     const worker = workerEncoder();
     const here = inThreadEncoder();
     try {
-      const [a, b] = await Promise.all([worker.encode(records.slice(0, 20)), worker.encode(records.slice(20))]);
+      const columnar = records.map(toColumnar);
+      const [a, b] = await Promise.all([worker.encode(columnar.slice(0, 20)), worker.encode(columnar.slice(20))]);
       // the typed arrays went to the worker as copies: the records here are intact
       assert.deepEqual(records.map((r) => r.features.byteLength), featureBytes);
       assert.equal(heads.byteLength, 600);
-      const expected = await here.encode(records);
+      const expected = await here.encode(columnar);
       assert.equal(a.length + b.length, records.length);
       assert.equal(a[5], null);
       assert.deepEqual([...a, ...b].map((x) => x?.toString('utf8') ?? null), expected.map((x) => x?.toString('utf8') ?? null));

@@ -2,6 +2,7 @@
 import { openEngine } from '../engine/engine.js';
 import { buildServer } from '../server/app.js';
 import { configFrom, parse } from './args.js';
+import { missingServeFlags } from '../server/node-flags.js';
 
 export async function runServe(argv: string[]): Promise<void> {
   const { values } = parse(argv, { port: { type: 'string', short: 'p' }, host: { type: 'string' } });
@@ -16,6 +17,8 @@ export async function runServe(argv: string[]): Promise<void> {
     `feedloop listening on ${address} (data ${cfg.data.dir}, ${engine.log.partitionCount} partitions, durability ${cfg.log.durability}; ` +
       `restored ${st.items} items, ${st.users} users in ${Math.round(performance.now() - t0)} ms)`,
   );
+  const missing = missingServeFlags();
+  if (missing.length) console.log(`feedloop: node started without ${missing.join(' ')}: more garbage-collection pauses at large catalogs (npm run serve passes it; README "GC")`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

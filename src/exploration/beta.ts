@@ -55,8 +55,9 @@ export class BetaSampler {
   private readonly cB: Float64Array;
   private readonly powB: Float64Array;
   private readonly mean: Float64Array;
-  private state: number;
-  private spare = 0;
+  /** The mulberry32 state and the spare normal live in typed arrays: a number field written per draw was boxed anew. */
+  private readonly state = new Uint32Array(1);
+  private readonly spare = new Float64Array(1);
   private hasSpare = false;
 
   constructor(alpha: ArrayLike<number>, beta: ArrayLike<number>, seed: number) {
@@ -73,7 +74,7 @@ export class BetaSampler {
       prepareShape(beta[i], i, this.dB, this.cB, this.powB);
       this.mean[i] = alpha[i] / (alpha[i] + beta[i]);
     }
-    this.state = seed >>> 0;
+    this.state[0] = seed >>> 0;
   }
 
   /** One draw from Beta(alpha[i], beta[i]). */
@@ -90,8 +91,7 @@ export class BetaSampler {
 
   /** Uniform on [0, 1) (mulberry32, as in util/prng). */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    let t = (this.state[0] = (this.state[0] + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -100,7 +100,7 @@ export class BetaSampler {
   private normal(): number {
     if (this.hasSpare) {
       this.hasSpare = false;
-      return this.spare;
+      return this.spare[0];
     }
     let u: number;
     let v: number;
@@ -111,7 +111,7 @@ export class BetaSampler {
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
     const f = Math.sqrt((-2 * Math.log(s)) / s);
-    this.spare = v * f;
+    this.spare[0] = v * f;
     this.hasSpare = true;
     return u * f;
   }

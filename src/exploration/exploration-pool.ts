@@ -10,6 +10,7 @@ import { FeedloopError } from '../errors.js';
 import type { ITEM_SERVING_FEATURES } from '../features/definitions.js';
 import type { Candidate } from '../pipeline/feed-context.js';
 import type { ExplorationCandidate } from './explorer.js';
+import { argsortDesc } from '../util/argsort.js';
 
 type ServingFeature = (typeof ITEM_SERVING_FEATURES)[number];
 const IMPRESSIONS: ServingFeature = 'log_impressions_1d';
@@ -23,12 +24,17 @@ export interface PoolInputs {
   scores?: ArrayLike<number>;
   /** Catalog attributes, index-aligned with the candidates (`RankingBatch.attrs`); else the explorer asks `infoOf`. */
   attrs?: { authorIds: readonly (string | undefined)[]; categories: readonly (string | undefined)[] };
+  /**
+   * Keep only the `limit` best by score, best first (ties in candidate order), building entries for those alone (a
+   * pool of ~1000 candidates of which the explorer reads a few dozen). Applied when `scores` is a Float32Array.
+   */
+  limit?: number;
 }
 
 /**
  * Builds the pool from a ranking batch: `features` is row-major candidates × featureNames. Returns the candidates not
  * in the slate (first occurrence of an id) with impressions < maxImpressions, in candidate order, each with
- * `propensity` 1 (the explorer sets it). Returns [] when the counters are not among `featureNames` (a degraded batch
+ * `propensity` 1 (the explorer sets it); with `inputs.limit`, only the best `limit` by score, best first. Returns [] when the counters are not among `featureNames` (a degraded batch
  * without features). NaN counters read as 0. Throws FeedloopError `invalid_batch` when `features` does not hold one
  * row per candidate.
  */
@@ -48,24 +54,38 @@ export function explorationPool(
     throw new FeedloopError('invalid_batch', 'server', `features hold ${features.length} values, expected ${candidates.length} × ${F}`);
   }
   const exclude = new Set(inputs.slate.map((s) => s.itemId));
-  const out: ExplorationCandidate[] = [];
+  const scoreOf = (i: number): number => {
+    const own = (candidates[i] as { score?: unknown }).score;
+    return inputs.scores ? inputs.scores[i] : typeof own === 'number' ? own : 0;
+  };
+  // the eligible candidates, in candidate order
+  const eligible: number[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i];
     if (exclude.has(c.itemId)) continue;
     exclude.add(c.itemId);
+    if (count(features[i * F + impCol]) < maxImpressions) eligible.push(i);
+  }
+  let chosen: ArrayLike<number> = eligible;
+  const { limit, scores } = inputs;
+  if (limit !== undefined && scores instanceof Float32Array && eligible.length > limit) {
+    const s = new Float32Array(eligible.length);
+    for (let k = 0; k < eligible.length; k++) s[k] = scores[eligible[k]];
+    const order = argsortDesc(s).subarray(0, Math.max(0, limit));
+    chosen = Array.from(order, (k) => eligible[k]);
+  }
+  const out: ExplorationCandidate[] = new Array<ExplorationCandidate>(chosen.length);
+  for (let k = 0; k < chosen.length; k++) {
+    const i = chosen[k];
+    const c = candidates[i];
     const o = i * F;
-    const impressions = count(features[o + impCol]);
-    if (!(impressions < maxImpressions)) continue;
-    const positives = count(features[o + likeCol]) + count(features[o + complCol]);
-    const own = (c as { score?: unknown }).score;
-    const score = inputs.scores ? inputs.scores[i] : typeof own === 'number' ? own : 0;
-    out.push({
-      item: { itemId: c.itemId, sources: c.sources, score, propensity: 1 },
-      impressions,
-      positives,
+    out[k] = {
+      item: { itemId: c.itemId, sources: c.sources, score: scoreOf(i), propensity: 1 },
+      impressions: count(features[o + impCol]),
+      positives: count(features[o + likeCol]) + count(features[o + complCol]),
       authorId: inputs.attrs?.authorIds[i],
       category: inputs.attrs?.categories[i],
-    });
+    };
   }
   return out;
 }

@@ -107,6 +107,10 @@ export class RetrievalService {
     const trainedIds = new Set<string>();
     for (const { itemId } of model.trainedItems()) trainedIds.add(itemId);
     const all = this.store.itemIds();
+    // the index holds the store's own id strings: a store lookup by an identical string object skips comparing
+    // characters (at 1M items a candidate's id → row lookup took ~650 ns with an equal copy, ~330 ns with the same one)
+    const storeId = new Map<string, string>();
+    for (const id of all) storeId.set(id, id);
     for (let i = 0; i < all.length; i += 256) {
       const ids = all.slice(i, i + 256);
       const attrs = this.store.itemBatch(ids);
@@ -121,7 +125,7 @@ export class RetrievalService {
     const rows: Float32Array[] = [];
     for (const { itemId, vector } of model.trainedItems()) {
       if (deleted.has(itemId)) continue;
-      ids.push(itemId);
+      ids.push(storeId.get(itemId) ?? itemId);
       rows.push(vector);
     }
     for (const [id, side] of untrained) {

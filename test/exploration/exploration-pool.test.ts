@@ -56,6 +56,24 @@ void describe('explorationPool', () => {
       (e: unknown) => e instanceof FeedloopError && e.code === 'invalid_batch',
     );
   });
+
+  void it('with a limit: exactly the best `limit` of the full pool by score, ties in candidate order', () => {
+    const names = RANKING_FEATURES;
+    const F = names.length;
+    const col = (name: (typeof ITEM_SERVING_FEATURES)[number]) => names.indexOf(name);
+    const n = 400;
+    const many = Array.from({ length: n }, (_, i) => ({ itemId: `x${i}`, sources: [] }));
+    const f = new Float32Array(n * F);
+    for (let i = 0; i < n; i++) f[i * F + col('log_impressions_1d')] = Math.log1p(i % 7 === 0 ? 1000 : i % 50);
+    const scores = Float32Array.from({ length: n }, (_, i) => Math.round(Math.sin(i) * 20) / 4); // many ties
+    const full = explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores });
+    const expected = [...full].sort((a, b) => b.item.score - a.item.score).slice(0, 25);
+    for (const limit of [25, 0]) {
+      const limited = explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores, limit });
+      assert.deepEqual(limited, expected.slice(0, limit));
+    }
+    assert.deepEqual(explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores, limit: 10_000 }), full);
+  });
 });
 
 void describe('requestRand', () => {
@@ -69,4 +87,5 @@ void describe('requestRand', () => {
     assert.notDeepEqual(draw('req-1', 1), draw('req-1', 2));
     for (const x of draw('z', 0)) assert.ok(x >= 0 && x < 1);
   });
+
 });

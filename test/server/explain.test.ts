@@ -216,4 +216,43 @@ void describe('GET /v1/feed/explain', () => {
     assert.equal(ring.stats().records, 3);
     assert.ok(ring.stats().bytes <= 3 * size);
   });
+
+  void it('keeps float blocks in a reused arena: every kept record reads back exactly while older ones are overwritten', () => {
+    const r = (id: string, n: number, seed: number): ServeRecord => ({
+      request_id: id,
+      ts: seed,
+      user_id: 'u',
+      variant: 'home',
+      context: {},
+      config_version: 'c',
+      model_versions: { ranker: 'r' },
+      feature_names: Array.from({ length: 60 }, (_, j) => `f${j}`),
+      candidates: Array.from({ length: n }, (_, i) => ({ item_id: `i${i}`, sources: i % 3 ? [{ name: 'trending', score: seed + i }] : [{ name: 'two-tower', score: i }, { name: 'fresh', score: -i }] })),
+      features: Float32Array.from({ length: n * 60 }, (_, k) => seed * 1000 + k),
+      scores: { score: Float32Array.from({ length: n }, (_, k) => seed - k), p_like: Float32Array.from({ length: n }, (_, k) => k / (seed + 1)) },
+      removed: [{ item_id: 'x', filter: 'seen', reason: 'seen' }],
+      slate: [],
+      timings_ms: {},
+      degraded: [],
+    });
+    // blocks large against the per-record allowance, sizes varying: the ring wraps with live records in the way
+    const ring = new RecentServeRecords({ flush: async () => {} }, '/nonexistent', { maxBytes: 400_000 });
+    const all = new Map<string, ServeRecord>();
+    for (let k = 0; k < 300; k++) {
+      const rec = r(`q${k}`, 10 + ((k * 37) % 200), k);
+      all.set(rec.request_id, rec);
+      ring.remember(rec);
+      let kept = 0;
+      for (const [id, original] of all) {
+        const back = ring.recent(id);
+        if (back) {
+          kept++;
+          assert.deepEqual(back, original, id);
+        }
+      }
+      assert.ok(ring.recent(rec.request_id), `the newest record (${k}) is kept`);
+      assert.equal(kept, ring.stats().records);
+    }
+    assert.ok(ring.stats().evicted > 250);
+  });
 });

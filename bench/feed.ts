@@ -150,8 +150,10 @@ export async function benchFeed(
   const world = createWorld({ seed: 42, items, users, authors: Math.max(10, Math.round(items / 20)), categories: 50, nowMs: now });
   const keepDir = process.env.FEEDLOOP_BENCH_FEED_DIR;
   const marker = keepDir ? join(keepDir, 'bench-feed-setup.json') : '';
-  const setup = JSON.stringify({ items, users, withModel, withRanker, historyPerUser: opts.historyPerUser ?? 20 });
-  const reuse = keepDir ? await readFile(marker, 'utf8').then((s) => s === setup, () => false) : false;
+  const setup = { items, users, withModel, withRanker, historyPerUser: opts.historyPerUser ?? 20 };
+  // the marker: the setup a kept directory was filled with, and its history size (reported again on reuse)
+  const kept = keepDir ? await readFile(marker, 'utf8').then((s) => JSON.parse(s) as { setup: typeof setup; historyEvents: number }, () => undefined) : undefined;
+  const reuse = kept !== undefined && JSON.stringify(kept.setup) === JSON.stringify(setup);
   if (keepDir && !reuse) await mkdir(keepDir, { recursive: true });
   const srv = await benchServer({}, keepDir);
   /** Uploads the world, ingests its history and installs the models. */
@@ -178,15 +180,15 @@ export async function benchFeed(
     const modelSeconds = withModel ? await installModel(srv.url, srv.dir, 3) : 0;
     const rankerSeconds = withRanker ? await installRanker(srv.url, srv.dir) : 0;
     if (withModel) await waitRetrieval(srv.url);
-    return { history, modelSeconds, rankerSeconds };
+    return { historyEvents: history.length, modelSeconds, rankerSeconds };
   }
   try {
     if (reuse) {
       console.error(`feed bench: reusing ${keepDir}`);
       if (withModel) await waitRetrieval(srv.url);
     }
-    const { history, modelSeconds, rankerSeconds } = reuse ? { history: [], modelSeconds: 0, rankerSeconds: 0 } : await fill();
-    if (keepDir && !reuse) await writeFile(marker, setup);
+    const { historyEvents, modelSeconds, rankerSeconds } = reuse ? { historyEvents: kept.historyEvents, modelSeconds: 0, rankerSeconds: 0 } : await fill();
+    if (keepDir && !reuse) await writeFile(marker, JSON.stringify({ setup, historyEvents }));
 
     const userIds = Array.from({ length: users }, (_, u) => world.userId(u));
     for (let i = 0; i < 200; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]); // warm-up: JIT and caches
@@ -200,7 +202,7 @@ export async function benchFeed(
     const out: Record<string, number> = {
       items,
       users,
-      history_events: history.length,
+      history_events: historyEvents,
       two_tower: withModel ? 1 : 0,
       learned_ranker: withRanker ? 1 : 0,
       model_install_s: round(modelSeconds, 1),

@@ -1,7 +1,8 @@
 /**
  * Beta distribution sampling for Thompson sampling (two Gamma draws, Marsaglia–Tsang). The Beta CDF a Thompson
- * pick's propensity needs (the regularized incomplete beta function) is in src/util/special-functions.ts. No dependencies, no objects per draw; every draw comes from the caller's `rand`, so results are
- * reproducible from a seed.
+ * pick's propensity needs (the regularized incomplete beta function) is in src/util/special-functions.ts. No
+ * dependencies, no objects per draw; every draw comes from the caller's `rand`, so results are reproducible from a
+ * seed.
  */
 import { gaussian, type Rand } from '../util/prng.js';
 

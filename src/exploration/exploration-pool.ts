@@ -25,8 +25,9 @@ export interface PoolInputs {
   /** Catalog attributes, index-aligned with the candidates (`RankingBatch.attrs`); else the explorer asks `infoOf`. */
   attrs?: { authorIds: readonly (string | undefined)[]; categories: readonly (string | undefined)[] };
   /**
-   * Keep only the `limit` best by score, best first (ties in candidate order), building entries for those alone (a
-   * pool of ~1000 candidates of which the explorer reads a few dozen). Applied when `scores` is a Float32Array.
+   * When more candidates are eligible, keep only the `limit` best by score, best first (ties in candidate order),
+   * building entries for those alone (a pool of ~1000 candidates of which the explorer reads a few dozen). Applied
+   * when `scores` is a Float32Array; a pool within the limit stays in candidate order.
    */
   limit?: number;
 }
@@ -34,8 +35,9 @@ export interface PoolInputs {
 /**
  * Builds the pool from a ranking batch: `features` is row-major candidates × featureNames. Returns the candidates not
  * in the slate (first occurrence of an id) with impressions < maxImpressions, in candidate order, each with
- * `propensity` 1 (the explorer sets it); with `inputs.limit`, only the best `limit` by score, best first. Returns [] when the counters are not among `featureNames` (a degraded batch
- * without features). NaN counters read as 0. Throws FeedloopError `invalid_batch` when `features` does not hold one
+ * `propensity` 1 (the explorer sets it). With `inputs.limit` and more eligible candidates than that, only the best
+ * `limit` by score, best first. Returns [] when the counters are not among `featureNames` (a degraded batch without
+ * features). NaN counters read as 0. Throws FeedloopError `invalid_batch` when `features` does not hold one
  * row per candidate.
  */
 export function explorationPool(

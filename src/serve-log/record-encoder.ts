@@ -3,17 +3,18 @@
  *
  * A 600-candidate record is ~200 KB of JSON, most of it base64 of the feature block; Node 20's base64 runs at
  * ~175 MB/s, so encoding on the event loop cost ~1–2 ms per feed request (the drain runs between requests, so the
- * next request waited). `workerEncoder` gets records already in columnar form (`toColumnar`, ~0.1 ms on the caller's thread: typed arrays
- * and flat string lists; the typed arrays are copied and transferred, not cloned); base64,
- * JSON and UTF-8 run in one worker thread, which answers batches in order and transfers the lines back. If the worker cannot be started or dies, encoding
- * continues on the caller's thread (`inThreadEncoder`), so a record is never lost to the encoder.
+ * next request waited). Records arrive already in columnar form (`toColumnar`, ~0.1 ms on the caller's thread: typed
+ * arrays and flat string lists). `workerEncoder` copies and transfers the typed arrays (not cloned); base64, JSON and
+ * UTF-8 run in one worker thread, which answers batches in order and transfers the lines back. If the worker cannot
+ * be started or dies, encoding continues on the caller's thread (`inThreadEncoder`), so a record is never lost to the
+ * encoder.
  */
 import { Worker } from 'node:worker_threads';
 import type { EncodeRequest, EncodeResponse } from './encode-worker.js';
 import { columnarToLine, type ColumnarRecord } from './record-codec.js';
 
 export interface RecordEncoder {
-  /** One line (with its newline) per record (columnar form, `toColumnar`), in order; null for a record that cannot be serialised (or is null). */
+  /** One line (with its newline) per columnar record (`toColumnar`), in order; null for a null record or one that cannot be serialised. */
   encode(records: readonly (ColumnarRecord | null)[]): Promise<(Buffer | null)[]>;
   close(): Promise<void>;
 }

@@ -8,8 +8,8 @@
  * - `write` is called on the request path (after the response), so it only enqueues: it does no I/O and no
  *   serialisation, never throws and never waits. It may convert the record to a compact in-memory form in one pass
  *   over its candidates (the embedded adapter keeps typed arrays and flat lists, not thousands of objects, for the
- *   garbage collector's sake). The log keeps a reference to the record's arrays until it is written, so the caller must not
- *   mutate the record (or arrays inside it) after `write`; copy features out of reused buffers first.
+ *   garbage collector's sake). The log keeps a reference to the record's arrays until it is written, so the caller
+ *   must not mutate the record (or arrays inside it) after `write`; copy features out of reused buffers first.
  * - The queue is bounded. A record that does not fit (queue full) or that arrives after `close()` is dropped:
  *   `write` returns false and `stats().dropped` counts it. Dropping is never silent.
  * - Records reach storage in `write` order (dropped ones are simply missing).

@@ -6,7 +6,8 @@
  * whatever survives, because its fixed cost grows with the size of the old generation (~500 MB of item ids, maps
  * and models at 1M items). 64 MB semi-spaces cut the scavenges by ~3× (`npm run bench -- feed`, README "GC").
  * V8 reads this flag only at start-up (v8.setFlagsFromString has no effect on a running heap), so it is passed on
- * the command line (`npm run serve`, the benchmarks' server) or in NODE_OPTIONS, which allows it.
+ * the command line (`npm run serve`, `npm start`: package.json repeats the flags, a test keeps the two equal; the
+ * benchmarks' server) or in NODE_OPTIONS, which allows it.
  */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 

@@ -7,7 +7,7 @@
  * features reflect every acknowledged event.
  */
 import { join, resolve } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import type { FeedloopConfig } from '../config/config.js';
 import type { ServeRecord } from '../domain/feed.js';
 import { ConfigError } from '../errors.js';
@@ -119,15 +119,14 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
         : undefined,
     bulkBuild:
       config.retrieval.index === 'ivf'
-        ? (dim, ids, vectors, version) =>
-            buildIvfInWorker({
-              dim,
-              ids,
-              vectors,
-              lists: (ivfLists = config.retrieval.ivfLists || Math.max(1, Math.round(2 * Math.sqrt(ids.length)))),
-              nprobe: config.retrieval.ivfNprobe,
-              dir: join(ivfDir, version),
-            })
+        ? async (dim, ids, vectors, version) => {
+            const lists = config.retrieval.ivfLists || Math.max(1, Math.round(2 * Math.sqrt(ids.length)));
+            const built = await buildIvfInWorker({ dim, ids, vectors, lists, listsExact: config.retrieval.ivfLists > 0, nprobe: config.retrieval.ivfNprobe, dir: join(ivfDir, version) });
+            ivfLists = built.index.lists;
+            // other models' saved indexes are not served again (a reload of one rebuilds it)
+            for (const name of await readdir(ivfDir)) if (name !== version) await rm(join(ivfDir, name), { recursive: true, force: true });
+            return { index: built.index, reused: built.outcome === 'reused' };
+          }
         : undefined,
     createIndex: (dim, capacity) =>
       openHnswIndex({ dim, capacity, M: config.retrieval.M, efConstruction: config.retrieval.efConstruction, efSearch: config.retrieval.efSearch }),

@@ -15,8 +15,11 @@ import type { ScoredItem } from '../pipeline/feed-context.js';
 export interface RetrievalServiceOptions {
   /** Creates an empty index of the given dimension with room for about `capacity` items (filled in time slices). */
   createIndex(dim: number, capacity: number): AnnIndex;
-  /** When set, builds the whole index at once off the event loop instead (e.g. IVF in a worker); `vectors` is ids × dim. */
-  bulkBuild?(dim: number, ids: string[], vectors: Float32Array, version: string): Promise<AnnIndex>;
+  /**
+   * When set, builds the whole index at once off the event loop instead (e.g. IVF in a worker); `vectors` is ids × dim.
+   * `reused`: the index was one saved for this model version, brought in step with the catalog, not built anew.
+   */
+  bulkBuild?(dim: number, ids: string[], vectors: Float32Array, version: string): Promise<{ index: AnnIndex; reused: boolean }>;
   /** Search beam for a k-candidate search over `size` items (adapter-specific; undefined = the index's default). */
   searchEf?(k: number, size: number): number | undefined;
   /** Longest slice of index building between yields to the event loop, ms. */
@@ -28,6 +31,7 @@ export class RetrievalService {
   private current: { model: RetrievalModel; index: AnnIndex } | undefined;
   private building: Promise<void> | undefined;
   private pending: LogEntry[] = [];
+  private reused = false;
 
   constructor(
     private readonly store: FeatureStore,
@@ -44,6 +48,11 @@ export class RetrievalService {
 
   get indexSize(): number {
     return this.current?.index.size ?? 0;
+  }
+
+  /** Whether the serving index was loaded from the one saved for its model (see `bulkBuild`) rather than built. */
+  get indexReused(): boolean {
+    return this.current !== undefined && this.reused;
   }
 
   /** Starts building an index for `model`; resolves when the new pair serves. A build in progress is awaited first. */
@@ -134,10 +143,11 @@ export class RetrievalService {
       await maybeYield();
     }
     let index: AnnIndex;
+    let reused = false;
     if (this.opts.bulkBuild) {
       const vectors = new Float32Array(ids.length * model.dim);
       rows.forEach((v, i) => vectors.set(v, i * model.dim));
-      index = await this.opts.bulkBuild(model.dim, ids, vectors, model.version);
+      ({ index, reused } = await this.opts.bulkBuild(model.dim, ids, vectors, model.version));
     } else {
       index = this.opts.createIndex(model.dim, Math.ceil(ids.length * 1.25) + 1024);
       for (let i = 0; i < ids.length; i++) {
@@ -149,8 +159,10 @@ export class RetrievalService {
     for (const e of this.pending.splice(0)) this.applyEntry(next, e);
     const old = this.current;
     this.current = next;
+    this.reused = reused;
     old?.index.close();
-    this.opts.log?.(`retrieval: model ${model.version} serving, ${index.size} items indexed (${index.name}) in ${Math.round(performance.now() - t0)} ms`);
+    const how = reused ? 'saved index reused' : 'built';
+    this.opts.log?.(`retrieval: model ${model.version} serving, ${index.size} items indexed (${index.name}, ${how}) in ${Math.round(performance.now() - t0)} ms`);
   }
 
   private applyEntry(cur: { model: RetrievalModel; index: AnnIndex }, e: LogEntry): void {

@@ -16,7 +16,7 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
     return { item_id: req.params.id, source: 'covisitation', items: wire(engine.store.covisited(req.params.id, limit, Date.now())) };
   });
   app.get('/v1/models', async () => ({
-    retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } : null,
+    retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize, index_reused: engine.retrieval.indexReused } : null,
     ranking: rankingInfo(engine),
   }));
   app.post('/v1/models/ranking/reload', async (_req, reply) => {
@@ -27,7 +27,7 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
   app.post('/v1/models/retrieval/reload', async (_req, reply) => {
     const loaded = await engine.reloadRetrieval();
     if (!loaded) return reply.status(404).send({ error: { code: 'no_model', message: 'no retrieval model: run `feedloop train retrieval` first', field: '' } });
-    return { retrieval: { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize } };
+    return { retrieval: { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize, index_reused: engine.retrieval.indexReused } };
   });
 }
 

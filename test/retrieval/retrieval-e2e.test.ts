@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { interactionsFromLog } from '../../src/training/interactions-from-log.js';
 import { trainTwoTower } from '../../src/training/two-tower/train.js';
 import { retrievalModelsDir, setCurrentRetrievalModel } from '../../src/retrieval/two-tower-retrieval-model.js';
@@ -38,7 +39,7 @@ void describe('learned retrieval end to end', () => {
   for (const index of ['ivf', 'hnsw'] as const) {
   void it(`trains on the log, swaps the model in, indexes a new upload within a second, and follows a like at once (${index})`, async () => {
     const { dir, cleanup } = await tempDir();
-    const srv = await startServer(testConfig(dir, (c) => (c.retrieval.index = index)));
+    let srv = await startServer(testConfig(dir, (c) => (c.retrieval.index = index)));
     try {
       const now = Date.now();
       await seedWorld(srv, now);
@@ -49,6 +50,7 @@ void describe('learned retrieval end to end', () => {
       const reload = await srv.request('POST', '/v1/models/retrieval/reload');
       assert.equal(reload.status, 200);
       assert.equal(reload.body.retrieval.indexed_items, CATEGORIES * PER_CATEGORY);
+      assert.equal(reload.body.retrieval.index_reused, false);
 
       // the two-tower source now feeds the home pipeline
       const feed = await srv.request('GET', '/v1/feed?user_id=u1&limit=10&debug=1');
@@ -85,6 +87,18 @@ void describe('learned retrieval end to end', () => {
       assert.ok(after > before, `affinity to the liked item's neighbours rose: ${before.toFixed(3)} → ${after.toFixed(3)}`);
       const next = await srv.request('GET', '/v1/feed?user_id=u1&limit=20&debug=1');
       assert.ok(next.body.items.some((x: any) => categoryOf(x.item_id) === 'c3'), 'the next feed shows the new interest');
+
+      if (index === 'ivf') {
+        // a restart loads the saved index (brought in step with the catalog: fresh-1 was indexed live, not saved)
+        const before = (await srv.request('GET', '/v1/items/fresh-1/similar?limit=10')).body;
+        await srv.close();
+        srv = await startServer(testConfig(dir, (c) => (c.retrieval.index = index)));
+        while (!srv.engine.retrieval.ready) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(srv.engine.retrieval.indexSize, CATEGORIES * PER_CATEGORY + 1);
+        assert.equal(srv.engine.retrieval.indexReused, true);
+        assert.deepEqual((await srv.request('GET', '/v1/items/fresh-1/similar?limit=10')).body, before);
+        assert.deepEqual(await readdir(join(dir, 'models', 'retrieval', 'index')), [model.version]);
+      }
     } finally {
       await srv.close();
       await cleanup();

@@ -71,8 +71,11 @@ export class IvfIndex implements AnnIndex {
     this.rowOf = new Int32Array(cap);
   }
 
-  /** Loads a snapshot written by `save`. */
-  static async load(dir: string): Promise<IvfIndex> {
+  /**
+   * Loads a snapshot written by `save`. `canonicalId` maps a stored id to the caller's own string for it (e.g. the
+   * feature store's, so lookups by those ids compare string identity, not characters); identity by default.
+   */
+  static async load(dir: string, canonicalId?: (id: string) => string): Promise<IvfIndex> {
     const m = await readManifest<IvfManifest>(dir, 'ivf');
     let bytes: Buffer;
     try {
@@ -101,9 +104,10 @@ export class IvfIndex implements AnnIndex {
       list.vecs.set(data.subarray(off, off + len * dim));
       off += len * dim;
       for (let r = 0; r < len; r++, label++) {
+        const id = canonicalId ? canonicalId(m.ids[label]) : m.ids[label];
         list.labels[r] = label;
-        index.idOf.push(m.ids[label]);
-        index.labelOf.set(m.ids[label], label);
+        index.idOf.push(id);
+        index.labelOf.set(id, label);
         index.listOf[label] = li;
         index.rowOf[label] = r;
       }
@@ -162,6 +166,12 @@ export class IvfIndex implements AnnIndex {
   has(id: string): boolean {
     this.open();
     return this.labelOf.has(id);
+  }
+
+  /** The live ids (in label order). */
+  ids(): string[] {
+    this.open();
+    return [...this.labelOf.keys()];
   }
 
   vector(id: string): Float32Array | undefined {

@@ -122,11 +122,13 @@ async function waitRetrieval(url: string): Promise<void> {
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** Cumulative GC counts and seconds per kind from the server's /metrics: `count:<kind>`, `sum:<kind>`. */
-async function gcTotals(url: string): Promise<Map<string, number>> {
+/** Cumulative totals from the server's /metrics: GC counts and seconds per kind (`count:<kind>`, `sum:<kind>`), after-response time (`after:sum`, `after:count`). */
+async function serverTotals(url: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out = new Map<string, number>();
   for (const m of text.matchAll(/^feedloop_process_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm)) out.set(`${m[1]}:${m[2]}`, Number(m[3]));
+  // the serve record and side effects, run after each reply (the histogram's sum and count)
+  for (const m of text.matchAll(/^feedloop_feed_stage_seconds_(sum|count)\{variant="home",stage="after-response"\} (\S+)$/gm)) out.set(`after:${m[1]}`, Number(m[2]));
   return out;
 }
 
@@ -192,11 +194,11 @@ export async function benchFeed(
 
     const userIds = Array.from({ length: users }, (_, u) => world.userId(u));
     for (let i = 0; i < 200; i++) await feedOnce(srv.url, userIds[(i * 7919) % users]); // warm-up: JIT and caches
-    const gcBefore = await gcTotals(srv.url);
+    const gcBefore = await serverTotals(srv.url);
     const t0 = performance.now();
     const one = await measure(srv.url, userIds, requests, 1);
     const oneMs = performance.now() - t0;
-    const gcAfter = await gcTotals(srv.url);
+    const gcAfter = await serverTotals(srv.url);
     const eight = await measure(srv.url, userIds, requests, 8);
 
     const out: Record<string, number> = {
@@ -224,6 +226,8 @@ export async function benchFeed(
       out[`gc_${kind}_count`] = d(`count:${kind}`);
       out[`gc_${kind}_ms`] = round(d(`sum:${kind}`) * 1000, 1);
     }
+    const after = (k: string) => (gcAfter.get(`after:${k}`) ?? 0) - (gcBefore.get(`after:${k}`) ?? 0);
+    out.after_response_mean_ms = round((after('sum') * 1000) / Math.max(1, after('count')));
     out.gc_share_of_wall = round(([...gcAfter.entries()].filter(([k]) => k.startsWith('sum:')).reduce((t, [k, v]) => t + v - (gcBefore.get(k) ?? 0), 0) * 1000) / oneMs, 4);
     out.fallback_share = round((one.fallbacks + eight.fallbacks) / (one.latency.length + eight.latency.length), 4);
     out.rps = Math.round(eight.rps);

@@ -52,7 +52,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     feedStage: new Histogram({
       name: 'feedloop_feed_stage_seconds',
-      help: 'Feed pipeline time per stage (sources, filters, features, ranking, reranking, total).',
+      help: 'Feed pipeline time per stage (sources, filters, features, ranking, reranking, total; after-response: the serve record and side effects, run once the reply is sent).',
       labelNames: ['variant', 'stage'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1],
       registers: r,

@@ -255,6 +255,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   return {
     response,
     finish: () => {
+      const started = performance.now();
       const record = serveRecord(spec.name, ctx, batch, ranked, ranker.version, removed, slate, timings, degraded, fallbacks);
       for (const se of spec.sideEffects) {
         try {
@@ -263,6 +264,8 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
           obs.degraded?.(`side-effect:${se.name}`);
         }
       }
+      // work the response did not wait for, but the next request on this event loop may
+      obs.stage?.('after-response', performance.now() - started);
     },
   };
 }

@@ -116,6 +116,8 @@ void describe('feed end to end', () => {
       assert.equal(trending.body.variant, 'trending');
       const m = await srv.request('GET', '/metrics');
       assert.match(m.body, /feedloop_feed_stage_seconds_count\{variant="home",stage="total"\} [1-9]/);
+      // the serve record and side effects, timed after each reply
+      assert.match(m.body, /feedloop_feed_stage_seconds_count\{variant="home",stage="after-response"\} [1-9]/);
       assert.match(m.body, /feedloop_feed_candidates_total\{source="fresh"\}/);
     } finally {
       await srv.close();

@@ -119,9 +119,9 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
         : undefined,
     bulkBuild:
       config.retrieval.index === 'ivf'
-        ? async (dim, ids, vectors, version) => {
+        ? async (dim, ids, vectors, version, handles) => {
             const lists = config.retrieval.ivfLists || Math.max(1, Math.round(2 * Math.sqrt(ids.length)));
-            const built = await buildIvfInWorker({ dim, ids, vectors, lists, listsExact: config.retrieval.ivfLists > 0, nprobe: config.retrieval.ivfNprobe, dir: join(ivfDir, version) });
+            const built = await buildIvfInWorker({ dim, ids, vectors, lists, listsExact: config.retrieval.ivfLists > 0, nprobe: config.retrieval.ivfNprobe, dir: join(ivfDir, version) }, handles);
             ivfLists = built.index.lists;
             // other models' saved indexes are not served again (a reload of one rebuilds it)
             for (const name of await readdir(ivfDir)) if (name !== version) await rm(join(ivfDir, name), { recursive: true, force: true });

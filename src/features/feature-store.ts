@@ -27,7 +27,7 @@ export interface FeatureStore {
   /** All features of one entity as of `nowMs`, for debugging and the freshness benchmark. */
   describe(entity: Entity, id: string, nowMs: number): EntityFeatures | undefined;
   /** The current trending items, best first, with their decayed engagement score. */
-  trending(limit: number, nowMs: number): { itemId: string; score: number }[];
+  trending(limit: number, nowMs: number): ScoredItem[];
   /** The category's trending items, best first. */
   trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[];
   /**
@@ -57,7 +57,14 @@ export interface FeatureStore {
    * `itemBatch(ids)` and `itemFeatures(ids, nowMs, out)` in one call, with the same results: the feed's read of
    * its candidates, which an adapter can serve with one lookup and one visit per item.
    */
-  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch;
+  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array, handles?: ArrayLike<number>): ItemBatch;
+  /**
+   * A small non-negative integer naming the item in this store (−1 if unknown), fixed while the store is open (also
+   * after the item is deleted); the lists above carry it in `ScoredItem.handle`. `candidateBatch` takes the items'
+   * handles beside their ids (−1: unknown) and uses one only when it names that id, so a stale or foreign handle
+   * costs a lookup, never a wrong row.
+   */
+  itemHandle(id: string): number;
   /** Counts and bytes of what is stored, for the memory report and /metrics. */
   stats(): StoreStats;
   close(): Promise<void>;
@@ -79,6 +86,11 @@ export interface EntityFeatures {
 export interface ScoredItem {
   itemId: string;
   score: number;
+  /**
+   * The store's handle of the item (`FeatureStore.itemHandle`) when the source has it at hand (the store's own
+   * lists, an ANN index given handles): the candidate read then skips looking the id up.
+   */
+  handle?: number;
 }
 
 export interface ItemBatch {

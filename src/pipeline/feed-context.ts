@@ -29,6 +29,8 @@ export interface FeedContext {
 export interface Candidate {
   itemId: string;
   sources: { name: string; score: number }[];
+  /** The store's handle of the item when a proposing source gave it (`ScoredItem.handle`), else −1 or absent. */
+  handle?: number;
 }
 
 /** A candidate with its ranking score. */

@@ -123,7 +123,8 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     // one read per candidate: the filters' attributes and the ranker's item features together (so the `filters`
     // timing includes reading the item features, and `features` is the cross features and the batch)
     const itemValues = new Float32Array(candidates.length * ITEM_SERVING_FEATURES.length);
-    attrs = ctx.store.candidateBatch(candidates.map((c) => c.itemId), ctx.request.nowMs, itemValues);
+    const handles = Int32Array.from(candidates, (c) => c.handle ?? -1);
+    attrs = ctx.store.candidateBatch(candidates.map((c) => c.itemId), ctx.request.nowMs, itemValues, handles);
     const counts = new Map<string, number>(); // `filter\0reason` → removals
     let kept: number[];
     ({ candidates, attrs, kept } = applyFilters(spec.filters, ctx, candidates, attrs, (filter, itemId, reason) => {
@@ -271,8 +272,8 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
 }
 
 /**
- * The sources' items merged in source order, de-duplicated keeping every proposing source (in source order), items
- * in `exclude` left out.
+ * The sources' items merged in source order, de-duplicated keeping every proposing source (in source order) and the
+ * first store handle given, items in `exclude` left out.
  */
 export function mergeCandidates(results: readonly { src: { name: string }; items: readonly ScoredItem[] }[], exclude?: ReadonlySet<string>): Candidate[] {
   const out: Candidate[] = [];
@@ -283,10 +284,13 @@ export function mergeCandidates(results: readonly { src: { name: string }; items
       const it = items[k];
       if (exclude?.has(it.itemId)) continue;
       const i = at.get(it.itemId);
-      if (i !== undefined) out[i].sources.push({ name, score: it.score });
-      else {
+      if (i !== undefined) {
+        const c = out[i];
+        c.sources.push({ name, score: it.score });
+        if (c.handle! < 0 && it.handle !== undefined) c.handle = it.handle;
+      } else {
         at.set(it.itemId, out.length);
-        out.push({ itemId: it.itemId, sources: [{ name, score: it.score }] });
+        out.push({ itemId: it.itemId, sources: [{ name, score: it.score }], handle: it.handle ?? -1 });
       }
     }
   }

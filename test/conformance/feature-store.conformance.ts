@@ -149,6 +149,10 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       assert.equal(a.followers_total, 1);
       assert.equal(a.uploads_total, 2);
       assert.deepEqual(s.trending(10, T0 + 10).map((t) => t.itemId), ['i2'], 'deleted i1 is not trending');
+      // the candidate lists carry the store's handles
+      const listed = [...s.trending(10, T0 + 10), ...s.fresh(10, T0 + 10, 86_400_000), ...s.authorUploads('a1', 10), ...s.trendingInCategory('music', 10, T0 + 10)];
+      assert.ok(listed.length > 0);
+      for (const x of listed) if (x.handle !== undefined) assert.equal(x.handle, s.itemHandle(x.itemId), x.itemId);
       assert.equal(s.describe('item', 'i1', T0)!.attributes.deleted, true);
     });
 
@@ -185,6 +189,22 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       assert.deepEqual(Array.from(fused.subarray(ids.length * F)), [7, 7, 7], 'nothing written past the ids');
       assert.throws(() => s.candidateBatch(ids, now, new Float32Array(F)), RangeError);
       assert.deepEqual(s.candidateBatch([], now, new Float32Array(0)).authorIds, []);
+
+      // item handles: distinct per item, kept after a delete, −1 unknown; a wrong handle never reads another item
+      const handles = ids.map((id) => s.itemHandle(id));
+      assert.equal(handles[1], -1);
+      assert.equal(handles[0], handles[5]);
+      assert.equal(new Set([handles[0], handles[2], handles[3], handles[4]]).size, 4);
+      assert.ok(handles[3] >= 0, 'a deleted item keeps its handle');
+      const withHandles = new Float32Array(ids.length * F);
+      assert.deepEqual(s.candidateBatch(ids, now, withHandles, Int32Array.from(handles)), attrs);
+      assert.deepEqual(withHandles, values);
+      for (const wrong of [[...handles].reverse(), handles.map((h) => h + 1), handles.map(() => 1e9), handles.map(() => -1)]) {
+        const v = new Float32Array(ids.length * F);
+        assert.deepEqual(s.candidateBatch(ids, now, v, Int32Array.from(wrong)), attrs, `handles ${wrong.join(',')}`);
+        assert.deepEqual(v, values);
+      }
+      assert.throws(() => s.candidateBatch(ids, now, withHandles, new Int32Array(2)), RangeError);
     });
 
     void it('keeps trending lists per country and language from the acting users', async () => {

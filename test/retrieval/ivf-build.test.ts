@@ -31,6 +31,9 @@ void describe('buildIvfInWorker', () => {
     withDir(async (dir) => {
       const first = await buildIvfInWorker(inputs(dir));
       assert.deepEqual([first.outcome, first.upserted, first.index.size], ['built', n, n]);
+      const withHandles = await buildIvfInWorker(inputs(dir), Int32Array.from({ length: n }, (_, i) => 5 * i));
+      const h = withHandles.index.search(queries[0], 20, { ef: 6 });
+      h.ids.forEach((id, i) => assert.equal(h.handles![i], 5 * Number(id.slice(5)), 'the caller\'s handles'));
 
       const again = await buildIvfInWorker(inputs(dir));
       assert.deepEqual([again.outcome, again.upserted, again.removed], ['reused', 0, 0]);

@@ -73,4 +73,42 @@ void describe('IvfIndex', () => {
       index.close();
     }
   });
+
+  void it('returns the handle last given with each id (−1 without), through replace, remove and label reuse; load takes them from resolve', async () => {
+    const dim = 4;
+    const index = openIvfIndex({ dim, lists: 4, trainAt: 200, seed: 2 });
+    const vs = clustered(400, dim, 4, 6);
+    vs.forEach((v, i) => index.upsert(`v${i}`, v, i % 3 === 0 ? -1 : 1000 + i)); // trains on the way
+    const handleOf = (id: string) => {
+      const { ids, handles } = index.search(index.vector(id)!, 400, { ef: 4 });
+      return handles![ids.indexOf(id)];
+    };
+    assert.equal(handleOf('v1'), 1001);
+    assert.equal(handleOf('v3'), -1);
+    index.upsert('v1', vs[1], 7);
+    assert.equal(handleOf('v1'), 7);
+    index.upsert('v2', vs[2]);
+    assert.equal(handleOf('v2'), -1, 'a replace without a handle clears it');
+    index.remove('v4');
+    index.upsert('fresh', vs[4]); // reuses v4's label
+    assert.equal(handleOf('fresh'), -1);
+    const { ids, handles } = index.search(vs[10], 50);
+    ids.forEach((id, i) => assert.equal(handles![i], handleOf(id)));
+
+    const dir = await mkdtemp(join(tmpdir(), 'feedloop-ivf-'));
+    try {
+      await index.save(dir);
+      const bare = await IvfIndex.load(dir);
+      assert.ok(Array.from(bare.search(vs[10], 50).handles!).every((h) => h === -1), 'handles are not in the snapshot');
+      const resolved = await IvfIndex.load(dir, (id) => ({ id, handle: id.length }));
+      const r = resolved.search(vs[10], 50);
+      r.ids.forEach((id, i) => assert.equal(r.handles![i], id.length));
+      assert.deepEqual(r.ids, ids);
+      bare.close();
+      resolved.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      index.close();
+    }
+  });
 });

@@ -52,6 +52,14 @@ void describe('learned retrieval end to end', () => {
       assert.equal(reload.body.retrieval.indexed_items, CATEGORIES * PER_CATEGORY);
       assert.equal(reload.body.retrieval.index_reused, false);
 
+      // IVF candidates carry the store's item handles (HNSW keeps none)
+      const handlesMatch = () => {
+        const cands = srv.engine.retrieval.candidates('u1', ['i1', 'i2'], 30);
+        assert.equal(cands.length, 30);
+        for (const c of cands) assert.equal(c.handle, index === 'ivf' ? srv.engine.store.itemHandle(c.itemId) : -1, c.itemId);
+      };
+      handlesMatch();
+
       // the two-tower source now feeds the home pipeline
       const feed = await srv.request('GET', '/v1/feed?user_id=u1&limit=10&debug=1');
       assert.ok(feed.body.debug.candidates_by_source['two-tower'] > 0);
@@ -66,6 +74,8 @@ void describe('learned retrieval end to end', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       assert.equal(similar.body.source, 'two-tower', 'indexed within a second');
+      const live = srv.engine.retrieval.candidates('u1', ['fresh-1'], CATEGORIES * PER_CATEGORY + 1).find((c) => c.itemId === 'fresh-1');
+      assert.equal(live?.handle, index === 'ivf' ? srv.engine.store.itemHandle('fresh-1') : -1, 'an item indexed live carries its handle');
       const sameCategory = similar.body.items.filter((x: any) => categoryOf(x.item_id) === 'c2').length;
       assert.ok(sameCategory >= 6, `content features place the new item among its category (${sameCategory}/10 neighbours in c2)`);
 
@@ -96,6 +106,9 @@ void describe('learned retrieval end to end', () => {
         while (!srv.engine.retrieval.ready) await new Promise((r) => setTimeout(r, 10));
         assert.equal(srv.engine.retrieval.indexSize, CATEGORIES * PER_CATEGORY + 1);
         assert.equal(srv.engine.retrieval.indexReused, true);
+        handlesMatch();
+        const uploaded = srv.engine.retrieval.candidates('u1', ['fresh-1'], CATEGORIES * PER_CATEGORY + 1).find((c) => c.itemId === 'fresh-1');
+        assert.equal(uploaded?.handle, srv.engine.store.itemHandle('fresh-1'), 'and keeps it across the restart');
         assert.deepEqual((await srv.request('GET', '/v1/items/fresh-1/similar?limit=10')).body, before);
         assert.deepEqual(await readdir(join(dir, 'models', 'retrieval', 'index')), [model.version]);
       }

@@ -105,14 +105,8 @@ export class EmbeddedFeatureStore implements FeatureStore {
     return describeEntity(this, entity, id, nowMs);
   }
 
-  trending(limit: number, nowMs: number): { itemId: string; score: number }[] {
-    const out: { itemId: string; score: number }[] = [];
-    for (const { row, score } of this.trendingList.top(this.trendingList.size, nowMs)) {
-      if (this.t.itemDeleted.get(row)) continue;
-      out.push({ itemId: this.t.item.ids[row], score });
-      if (out.length === limit) break;
-    }
-    return out;
+  trending(limit: number, nowMs: number): ScoredItem[] {
+    return reads.liveTop(this, this.trendingList, limit, nowMs);
   }
 
   trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[] {
@@ -139,8 +133,12 @@ export class EmbeddedFeatureStore implements FeatureStore {
   itemFeatures(ids: readonly string[], nowMs: number, out: Float32Array): void {
     reads.itemFeatures(this, ids, nowMs, out);
   }
-  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch {
-    return reads.candidateBatch(this, ids, nowMs, out);
+  candidateBatch(ids: readonly string[], nowMs: number, out: Float32Array, handles?: ArrayLike<number>): ItemBatch {
+    return reads.candidateBatch(this, ids, nowMs, out, handles);
+  }
+  /** The item's row in the item slabs: rows are appended and never reused, and snapshots keep them. */
+  itemHandle(id: string): number {
+    return this.t.item.rowOf(id);
   }
 
   stats(): StoreStats {

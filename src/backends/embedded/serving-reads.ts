@@ -18,12 +18,12 @@ export function trendingIn(s: EmbeddedFeatureStore, segment: UserSegment, value:
 }
 
 /** The list's items, best first, deleted ones left out. */
-function liveTop(s: EmbeddedFeatureStore, list: TrendingList | undefined, limit: number, nowMs: number): ScoredItem[] {
+export function liveTop(s: EmbeddedFeatureStore, list: TrendingList | undefined, limit: number, nowMs: number): ScoredItem[] {
   if (!list || limit <= 0) return [];
   const out: ScoredItem[] = [];
   for (const { row, score } of list.top(list.size, nowMs)) {
     if (s.t.itemDeleted.get(row)) continue;
-    out.push({ itemId: s.t.item.ids[row], score });
+    out.push({ itemId: s.t.item.ids[row], score, handle: row });
     if (out.length === limit) break;
   }
   return out;
@@ -33,7 +33,7 @@ export function fresh(s: EmbeddedFeatureStore, limit: number, nowMs: number, max
   const out: ScoredItem[] = [];
   s.freshList.forEachNewest((row, createdAt) => {
     const age = nowMs - createdAt;
-    if (age <= maxAgeMs && age >= -60_000 && !s.t.itemDeleted.get(row)) out.push({ itemId: s.t.item.ids[row], score: 1 - Math.max(0, age) / maxAgeMs });
+    if (age <= maxAgeMs && age >= -60_000 && !s.t.itemDeleted.get(row)) out.push({ itemId: s.t.item.ids[row], score: 1 - Math.max(0, age) / maxAgeMs, handle: row });
     return out.length < limit * 4;
   });
   return out.sort((a, b) => b.score - a.score).slice(0, limit);
@@ -44,7 +44,7 @@ export function covisited(s: EmbeddedFeatureStore, itemId: string, limit: number
   if (row < 0) return [];
   const out: ScoredItem[] = [];
   const ids = s.t.item.ids;
-  s.t.covis.topByFirst(row, limit, nowMs, (key, score) => out.push({ itemId: ids[key], score }));
+  s.t.covis.topByFirst(row, limit, nowMs, (key, score) => out.push({ itemId: ids[key], score, handle: key }));
   return out;
 }
 
@@ -53,7 +53,7 @@ export function authorUploads(s: EmbeddedFeatureStore, authorId: string, limit: 
   const out: ScoredItem[] = [];
   if (row < 0) return out;
   s.t.authorUploads.forEachNewest(row, (item, ts) => {
-    if (!s.t.itemDeleted.get(item)) out.push({ itemId: s.t.item.ids[item], score: ts });
+    if (!s.t.itemDeleted.get(item)) out.push({ itemId: s.t.item.ids[item], score: ts, handle: item });
     return out.length < limit;
   });
   return out;
@@ -179,15 +179,21 @@ export function itemFeatures(s: EmbeddedFeatureStore, ids: readonly string[], no
   }
 }
 
-/** itemBatch + itemFeatures in one pass: one id lookup and one visit of the (interleaved) row per item. */
-export function candidateBatch(s: EmbeddedFeatureStore, ids: readonly string[], nowMs: number, out: Float32Array): ItemBatch {
+/**
+ * itemBatch + itemFeatures in one pass: one visit of the (interleaved) row per item, found by its handle (the row)
+ * when that row holds the id — a comparison of the same string object at best — else by one id lookup.
+ */
+export function candidateBatch(s: EmbeddedFeatureStore, ids: readonly string[], nowMs: number, out: Float32Array, handles?: ArrayLike<number>): ItemBatch {
   const F = ITEM_SERVING_FEATURES.length;
   if (out.length < ids.length * F) throw new RangeError(`out holds ${out.length} values, need ${ids.length * F}`);
+  if (handles && handles.length < ids.length) throw new RangeError(`handles holds ${handles.length} values, need ${ids.length}`);
   out.fill(0, 0, ids.length * F);
   const b = emptyBatch(ids.length);
   const write = rowWriter(s, nowMs, out);
+  const rowIds = s.t.item.ids;
   for (let i = 0; i < ids.length; i++) {
-    const row = s.t.item.rowOf(ids[i]);
+    const h = handles ? handles[i] : -1;
+    const row = h >= 0 && h < rowIds.length && rowIds[h] === ids[i] ? h : s.t.item.rowOf(ids[i]);
     if (row < 0) continue;
     attrsOfRow(s, row, b, i);
     write(row, i * F);

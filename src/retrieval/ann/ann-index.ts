@@ -35,8 +35,12 @@ export interface AnnIndex {
   readonly dim: number;
   /** Number of live ids. */
   readonly size: number;
-  /** Inserts `id` or replaces its vector. */
-  upsert(id: string, vector: Float32Array): void;
+  /**
+   * Inserts `id` or replaces its vector. `handle`: an integer the caller attaches to the id (e.g. the feature store's
+   * item handle); an adapter that keeps handles returns them in `AnnResult.handles` (IVF does; HNSW and brute force
+   * ignore them). Handles are not part of a snapshot.
+   */
+  upsert(id: string, vector: Float32Array, handle?: number): void;
   /** Hides `id` from every later call; false when it was not live. */
   remove(id: string): boolean;
   has(id: string): boolean;
@@ -60,6 +64,8 @@ export interface AnnResult {
   ids: string[];
   /** Inner products, aligned with `ids`, descending. */
   scores: Float32Array;
+  /** The handle last given with each id (−1: none), aligned with `ids`; only from adapters that keep handles. */
+  handles?: Int32Array;
 }
 
 /** Throws `ValidationError` naming `field` unless `v` is a Float32Array of `dim` finite numbers. */

@@ -31,8 +31,11 @@ export interface IvfBuildResult {
   removed: number;
 }
 
-/** The index of `input` (holding `input.ids`' own strings) and how it was obtained. */
-export async function buildIvfInWorker(input: IvfBuildInput): Promise<IvfBuildResult & { index: IvfIndex }> {
+/**
+ * The index of `input` and how it was obtained. It holds `input.ids`' own strings, and `handles` (the caller's handle
+ * of each id, aligned with `ids`; see `AnnIndex.upsert`).
+ */
+export async function buildIvfInWorker(input: IvfBuildInput, handles?: Int32Array): Promise<IvfBuildResult & { index: IvfIndex }> {
   const result = await new Promise<IvfBuildResult>((resolve, reject) => {
     const worker = new Worker(new URL('./ivf-build-worker.js', import.meta.url), {
       workerData: input,
@@ -44,8 +47,11 @@ export async function buildIvfInWorker(input: IvfBuildInput): Promise<IvfBuildRe
     worker.once('exit', (code) => (code === 0 && answer ? resolve(answer) : reject(new Error(`IVF build worker exited with ${code}`))));
   });
   // the loaded index holds the caller's id strings (the feature store's): equal-string lookups skip comparing characters
-  const own = new Map<string, string>();
-  for (const id of input.ids) own.set(id, id);
-  const index = await IvfIndex.load(input.dir, (id) => own.get(id) ?? id);
+  const at = new Map<string, number>();
+  input.ids.forEach((id, i) => at.set(id, i));
+  const index = await IvfIndex.load(input.dir, (id) => {
+    const i = at.get(id);
+    return i === undefined ? { id, handle: -1 } : { id: input.ids[i], handle: handles?.[i] ?? -1 };
+  });
   return { ...result, index };
 }

@@ -52,6 +52,8 @@ export class IvfIndex implements AnnIndex {
   private idOf: string[] = [];
   private readonly labelOf = new Map<string, number>();
   private listOf: Int32Array;
+  /** The caller's handle per label (−1: none), returned by `search`. */
+  private handleOf: Int32Array;
   private rowOf: Int32Array;
   private readonly free: number[] = [];
   private closed = false;
@@ -69,13 +71,15 @@ export class IvfIndex implements AnnIndex {
     this.invLists = [newList(cap, this.dim)];
     this.listOf = new Int32Array(cap);
     this.rowOf = new Int32Array(cap);
+    this.handleOf = new Int32Array(cap).fill(-1);
   }
 
   /**
-   * Loads a snapshot written by `save`. `canonicalId` maps a stored id to the caller's own string for it (e.g. the
-   * feature store's, so lookups by those ids compare string identity, not characters); identity by default.
+   * Loads a snapshot written by `save`. Handles are not part of a snapshot: `resolve` gives each stored id's handle,
+   * and may give the caller's own string for the id (e.g. the feature store's, so lookups by those ids compare
+   * string identity, not characters); without it the ids are the manifest's and have no handle.
    */
-  static async load(dir: string, canonicalId?: (id: string) => string): Promise<IvfIndex> {
+  static async load(dir: string, resolve?: (id: string) => { id: string; handle: number }): Promise<IvfIndex> {
     const m = await readManifest<IvfManifest>(dir, 'ivf');
     let bytes: Buffer;
     try {
@@ -104,7 +108,9 @@ export class IvfIndex implements AnnIndex {
       list.vecs.set(data.subarray(off, off + len * dim));
       off += len * dim;
       for (let r = 0; r < len; r++, label++) {
-        const id = canonicalId ? canonicalId(m.ids[label]) : m.ids[label];
+        const found = resolve?.(m.ids[label]);
+        const id = found ? found.id : m.ids[label];
+        if (found) index.handleOf[label] = found.handle;
         list.labels[r] = label;
         index.idOf.push(id);
         index.labelOf.set(id, label);
@@ -124,7 +130,7 @@ export class IvfIndex implements AnnIndex {
     return this.nCentroids > 0;
   }
 
-  upsert(id: string, vector: Float32Array): void {
+  upsert(id: string, vector: Float32Array, handle = -1): void {
     this.open();
     checkVector(vector, this.dim, 'vector');
     let label = this.labelOf.get(id);
@@ -140,6 +146,8 @@ export class IvfIndex implements AnnIndex {
           };
           this.listOf = grow(this.listOf);
           this.rowOf = grow(this.rowOf);
+          this.handleOf = grow(this.handleOf);
+          this.handleOf.fill(-1, label);
         }
       } else {
         this.idOf[label] = id;
@@ -148,6 +156,7 @@ export class IvfIndex implements AnnIndex {
     } else {
       this.detach(label);
     }
+    this.handleOf[label] = handle;
     this.append(this.nCentroids ? this.bestCentroid(vector, 0) : 0, label, vector, 0);
     if (!this.trained && this.size >= this.trainAt && this.size >= this.lists) this.train();
   }
@@ -159,6 +168,7 @@ export class IvfIndex implements AnnIndex {
     this.detach(label);
     this.labelOf.delete(id);
     this.idOf[label] = '';
+    this.handleOf[label] = -1;
     this.free.push(label);
     return true;
   }
@@ -279,13 +289,15 @@ export class IvfIndex implements AnnIndex {
       }
     }
     const ids = new Array<string>(size);
+    const handles = new Int32Array(size);
     const scores = new Float32Array(size);
     for (let i = size - 1; i >= 0; i--) {
       ids[i] = this.idOf[heapLabels[0]];
+      handles[i] = this.handleOf[heapLabels[0]];
       scores[i] = heapScores[0];
       if (i > 0) siftDown(heapScores, heapLabels, i, heapScores[i], heapLabels[i]);
     }
-    return { ids, scores };
+    return { ids, scores, handles };
   }
 
   async save(dir: string): Promise<void> {
@@ -332,6 +344,7 @@ export class IvfIndex implements AnnIndex {
     this.labelOf.clear();
     this.listOf = new Int32Array(0);
     this.rowOf = new Int32Array(0);
+    this.handleOf = new Int32Array(0);
   }
 
   private open(): void {

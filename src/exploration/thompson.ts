@@ -81,7 +81,7 @@ class ThompsonRule implements PickRule {
 
 function fillMatrix(sampler: BetaSampler, P: number, D: number): Float32Array {
   const m = new Float32Array(P * D);
-  for (let d = 0; d < D; d++) for (let i = 0; i < P; i++) m[d * P + i] = sampler.draw(i);
+  for (let d = 0; d < D; d++) for (let i = 0; i < P; i++) sampler.drawInto(i, m, d * P + i);
   return m;
 }
 

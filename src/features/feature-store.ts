@@ -26,7 +26,10 @@ export interface FeatureStore {
   checkpoint(): Promise<void>;
   /** All features of one entity as of `nowMs`, for debugging and the freshness benchmark. */
   describe(entity: Entity, id: string, nowMs: number): EntityFeatures | undefined;
-  /** The current trending items, best first, with their decayed engagement score. */
+  /**
+   * The current trending items, best first, with their decayed engagement score. This and the other candidate lists
+   * below return new arrays of new objects, which the caller owns (sources re-score them in place).
+   */
   trending(limit: number, nowMs: number): ScoredItem[];
   /** The category's trending items, best first. */
   trendingInCategory(category: string, limit: number, nowMs: number): ScoredItem[];
@@ -65,6 +68,8 @@ export interface FeatureStore {
    * costs a lookup, never a wrong row.
    */
   itemHandle(id: string): number;
+  /** Whether `handle` is `itemHandle(id)`, in O(1) (no lookup by id). */
+  isHandleOf(handle: number, id: string): boolean;
   /** Counts and bytes of what is stored, for the memory report and /metrics. */
   stats(): StoreStats;
   close(): Promise<void>;

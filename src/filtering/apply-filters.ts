@@ -62,6 +62,10 @@ export function applyFilters(
 /** Rows `kept` of a row-major matrix with `width` values per row. */
 export function pickRows(values: Float32Array, kept: readonly number[], width: number): Float32Array {
   const out = new Float32Array(kept.length * width);
-  for (let k = 0; k < kept.length; k++) out.set(values.subarray(kept[k] * width, (kept[k] + 1) * width), k * width);
+  // element by element: a subarray view per row was this stage's largest allocation
+  for (let k = 0, o = 0; k < kept.length; k++) {
+    const from = kept[k] * width;
+    for (let j = 0; j < width; j++) out[o++] = values[from + j];
+  }
   return out;
 }

@@ -31,6 +31,7 @@ import { applyFilters, pickRows } from '../filtering/apply-filters.js';
 import { ITEM_SERVING_FEATURES } from '../features/definitions.js';
 import { argsortDesc } from '../util/argsort.js';
 import { topUp } from './top-up.js';
+import { DenseMarks } from '../util/dense-marks.js';
 import { round, roundAll, serveRecord } from './serve-record.js';
 
 export interface PipelineObserver {
@@ -106,7 +107,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       return { src, items: [] };
     }),
   );
-  let candidates = mergeCandidates(results, ctx.exclude);
+  let candidates = mergeCandidates(results, (h, id) => ctx.store.isHandleOf(h, id), ctx.exclude);
   for (const { src, items } of results) {
     bySource[src.name] = items.length;
     obs.candidates?.(src.name, items.length);
@@ -123,8 +124,13 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
     // one read per candidate: the filters' attributes and the ranker's item features together (so the `filters`
     // timing includes reading the item features, and `features` is the cross features and the batch)
     const itemValues = new Float32Array(candidates.length * ITEM_SERVING_FEATURES.length);
-    const handles = Int32Array.from(candidates, (c) => c.handle ?? -1);
-    attrs = ctx.store.candidateBatch(candidates.map((c) => c.itemId), ctx.request.nowMs, itemValues, handles);
+    const ids = new Array<string>(candidates.length);
+    const handles = new Int32Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      ids[i] = candidates[i].itemId;
+      handles[i] = candidates[i].handle ?? -1;
+    }
+    attrs = ctx.store.candidateBatch(ids, ctx.request.nowMs, itemValues, handles);
     const counts = new Map<string, number>(); // `filter\0reason` → removals
     let kept: number[];
     ({ candidates, attrs, kept } = applyFilters(spec.filters, ctx, candidates, attrs, (filter, itemId, reason) => {
@@ -271,26 +277,55 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   };
 }
 
+/** The merge's marks by item handle, reused by every request (the merge runs without awaiting). */
+const mergeMarks = new DenseMarks();
+
 /**
  * The sources' items merged in source order, de-duplicated keeping every proposing source (in source order) and the
- * first store handle given, items in `exclude` left out.
+ * first handle given that `isHandleOf` confirms (the store's `isHandleOf`; others are dropped), items in `exclude`
+ * left out. Items are found again by their handle (no map), and by id once an item without a confirmed handle shows
+ * up (then all are indexed by id): an id has at most one confirmed handle, so both ways find the same candidate.
  */
-export function mergeCandidates(results: readonly { src: { name: string }; items: readonly ScoredItem[] }[], exclude?: ReadonlySet<string>): Candidate[] {
+export function mergeCandidates(
+  results: readonly { src: { name: string }; items: readonly ScoredItem[] }[],
+  isHandleOf: (handle: number, itemId: string) => boolean,
+  exclude?: ReadonlySet<string>,
+): Candidate[] {
   const out: Candidate[] = [];
-  const at = new Map<string, number>();
+  const marks = mergeMarks.begin();
+  let byId: Map<string, number> | undefined;
+  const indexAll = (): Map<string, number> => {
+    if (!byId) {
+      byId = new Map<string, number>();
+      for (let j = 0; j < out.length; j++) byId.set(out[j].itemId, j);
+    }
+    return byId;
+  };
+  const find = (id: string, h: number): number => {
+    if (h >= 0) {
+      const i = marks.get(h);
+      if (i >= 0 && out[i].itemId === id) return i;
+      if (i < 0 && !byId) return -1; // every candidate so far is marked by its handle
+    }
+    return indexAll().get(id) ?? -1;
+  };
   for (const { src, items } of results) {
     const name = src.name;
     for (let k = 0; k < items.length; k++) {
       const it = items[k];
       if (exclude?.has(it.itemId)) continue;
-      const i = at.get(it.itemId);
-      if (i !== undefined) {
+      const h = it.handle !== undefined && it.handle >= 0 && isHandleOf(it.handle, it.itemId) ? it.handle : -1;
+      const i = find(it.itemId, h);
+      if (i >= 0) {
         const c = out[i];
         c.sources.push({ name, score: it.score });
-        if (c.handle! < 0 && it.handle !== undefined) c.handle = it.handle;
+        if (c.handle! < 0 && h >= 0) c.handle = h;
+        if (h >= 0 && marks.get(h) < 0) marks.set(h, i);
       } else {
-        at.set(it.itemId, out.length);
-        out.push({ itemId: it.itemId, sources: [{ name, score: it.score }], handle: it.handle ?? -1 });
+        const at = out.length;
+        out.push({ itemId: it.itemId, sources: [{ name, score: it.score }], handle: h });
+        const marked = h >= 0 && marks.get(h) < 0 && marks.set(h, at);
+        if (!marked || byId) indexAll().set(it.itemId, at);
       }
     }
   }

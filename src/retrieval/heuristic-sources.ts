@@ -24,14 +24,20 @@ export const covisitationSource: CandidateSource = {
   name: 'covisitation',
   fetch(ctx, k) {
     const seeds = (ctx.user?.lists.positives ?? []).slice(0, ctx.config.covisSeeds);
-    const scores = new Map<string, number>();
+    // the store's fresh items are re-scored in place (their handles kept): one object per item, not three
+    const acc = new Map<string, ScoredItem>();
     seeds.forEach((seed, rank) => {
       const weight = 1 / (1 + rank);
       for (const c of ctx.store.covisited(seed.id, ctx.config.covisPerSeed, ctx.request.nowMs)) {
-        scores.set(c.itemId, (scores.get(c.itemId) ?? 0) + weight * c.score);
+        const e = acc.get(c.itemId);
+        if (e) e.score += weight * c.score;
+        else {
+          c.score = weight * c.score;
+          acc.set(c.itemId, c);
+        }
       }
     });
-    return top(scores, k);
+    return [...acc.values()].sort((a, b) => b.score - a.score).slice(0, k);
   },
 };
 
@@ -40,12 +46,14 @@ export const followedAuthorsSource: CandidateSource = {
   fetch(ctx, k) {
     const authors = [...new Set((ctx.user?.lists.followed ?? []).map((a) => a.id))].slice(0, ctx.config.followedAuthorsMax);
     const out: ScoredItem[] = [];
-    for (const a of authors) out.push(...ctx.store.authorUploads(a, ctx.config.uploadsPerAuthor));
     const now = ctx.request.nowMs;
-    return out
-      .map((x) => ({ itemId: x.itemId, score: 1 / (1 + Math.max(0, now - x.score) / 3_600_000) }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, k);
+    for (const a of authors) {
+      for (const x of ctx.store.authorUploads(a, ctx.config.uploadsPerAuthor)) {
+        x.score = 1 / (1 + Math.max(0, now - x.score) / 3_600_000); // upload time → recency
+        out.push(x);
+      }
+    }
+    return out.sort((a, b) => b.score - a.score).slice(0, k);
   },
 };
 
@@ -58,7 +66,10 @@ export const topCategoriesSource: CandidateSource = {
     for (const c of cats) {
       const share = c.values.positives / total;
       const n = Math.max(1, Math.round(k * share));
-      for (const x of ctx.store.trendingInCategory(c.key, n, ctx.request.nowMs)) out.push({ itemId: x.itemId, score: share * x.score });
+      for (const x of ctx.store.trendingInCategory(c.key, n, ctx.request.nowMs)) {
+        x.score *= share;
+        out.push(x);
+      }
     }
     return out.sort((a, b) => b.score - a.score).slice(0, k);
   },
@@ -89,9 +100,3 @@ export const localTrendingSource: CandidateSource = {
   },
 };
 
-function top(scores: Map<string, number>, k: number): ScoredItem[] {
-  return [...scores]
-    .map(([itemId, score]) => ({ itemId, score }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, k);
-}

@@ -153,6 +153,8 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       const listed = [...s.trending(10, T0 + 10), ...s.fresh(10, T0 + 10, 86_400_000), ...s.authorUploads('a1', 10), ...s.trendingInCategory('music', 10, T0 + 10)];
       assert.ok(listed.length > 0);
       for (const x of listed) if (x.handle !== undefined) assert.equal(x.handle, s.itemHandle(x.itemId), x.itemId);
+      listed[0].score = -1; // the caller owns what a list returns
+      assert.notEqual(s.trending(10, T0 + 10)[0].score, -1);
       assert.equal(s.describe('item', 'i1', T0)!.attributes.deleted, true);
     });
 
@@ -196,6 +198,8 @@ export function featureStoreConformance(name: string, factory: FeatureStoreFacto
       assert.equal(handles[0], handles[5]);
       assert.equal(new Set([handles[0], handles[2], handles[3], handles[4]]).size, 4);
       assert.ok(handles[3] >= 0, 'a deleted item keeps its handle');
+      assert.ok(s.isHandleOf(handles[0], 'i2') && s.isHandleOf(handles[3], 'i3'));
+      assert.ok(!s.isHandleOf(handles[0], 'i1') && !s.isHandleOf(-1, 'nope') && !s.isHandleOf(1e9, 'i2') && !s.isHandleOf(0.5, 'i2'));
       const withHandles = new Float32Array(ids.length * F);
       assert.deepEqual(s.candidateBatch(ids, now, withHandles, Int32Array.from(handles)), attrs);
       assert.deepEqual(withHandles, values);

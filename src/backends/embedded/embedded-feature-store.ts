@@ -140,6 +140,9 @@ export class EmbeddedFeatureStore implements FeatureStore {
   itemHandle(id: string): number {
     return this.t.item.rowOf(id);
   }
+  isHandleOf(handle: number, id: string): boolean {
+    return handle >= 0 && handle < this.t.item.ids.length && this.t.item.ids[handle] === id;
+  }
 
   stats(): StoreStats {
     const t = this.t;

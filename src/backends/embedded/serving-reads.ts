@@ -21,11 +21,11 @@ export function trendingIn(s: EmbeddedFeatureStore, segment: UserSegment, value:
 export function liveTop(s: EmbeddedFeatureStore, list: TrendingList | undefined, limit: number, nowMs: number): ScoredItem[] {
   if (!list || limit <= 0) return [];
   const out: ScoredItem[] = [];
-  for (const { row, score } of list.top(list.size, nowMs)) {
-    if (s.t.itemDeleted.get(row)) continue;
-    out.push({ itemId: s.t.item.ids[row], score, handle: row });
-    if (out.length === limit) break;
-  }
+  const ids = s.t.item.ids;
+  list.forEachTop(nowMs, (row, score) => {
+    if (!s.t.itemDeleted.get(row)) out.push({ itemId: ids[row], score, handle: row });
+    return out.length < limit;
+  });
   return out;
 }
 
@@ -190,10 +190,9 @@ export function candidateBatch(s: EmbeddedFeatureStore, ids: readonly string[], 
   out.fill(0, 0, ids.length * F);
   const b = emptyBatch(ids.length);
   const write = rowWriter(s, nowMs, out);
-  const rowIds = s.t.item.ids;
   for (let i = 0; i < ids.length; i++) {
     const h = handles ? handles[i] : -1;
-    const row = h >= 0 && h < rowIds.length && rowIds[h] === ids[i] ? h : s.t.item.rowOf(ids[i]);
+    const row = s.isHandleOf(h, ids[i]) ? h : s.t.item.rowOf(ids[i]);
     if (row < 0) continue;
     attrsOfRow(s, row, b, i);
     write(row, i * F);

@@ -88,15 +88,21 @@ export class TrendingList {
 
   /** Item rows, best first, with their value decayed to `nowMs`. */
   top(limit: number, nowMs: number): { row: number; score: number }[] {
+    const out: { row: number; score: number }[] = [];
+    if (limit <= 0) return out;
+    this.forEachTop(nowMs, (row, score) => out.push({ row, score }) < limit);
+    return out;
+  }
+
+  /** Entries best first with their values decayed to `nowMs`, until `fn` returns false (the serving path: no allocation). */
+  forEachTop(nowMs: number, fn: (row: number, score: number) => boolean | void): void {
     // decaying to `nowMs` keeps the order of the keys: the sorted slots are kept until the list changes
     const order = (this.sorted ??= Int32Array.from(Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.keys[b] - this.keys[a])));
-    const n = Math.min(limit, order.length);
-    const out = new Array<{ row: number; score: number }>(n);
-    for (let j = 0; j < n; j++) {
+    const shift = nowMs / this.tauMs;
+    for (let j = 0; j < order.length; j++) {
       const i = order[j];
-      out[j] = { row: this.rows[i], score: Math.exp(this.keys[i] - nowMs / this.tauMs) };
+      if (fn(this.rows[i], Math.exp(this.keys[i] - shift)) === false) return;
     }
-    return out;
   }
 
   snapshot(): { rows: number[]; keys: number[] } {

@@ -285,6 +285,8 @@ const mergeMarks = new DenseMarks();
  * first handle given that `isHandleOf` confirms (the store's `isHandleOf`; others are dropped), items in `exclude`
  * left out. Items are found again by their handle (no map), and by id once an item without a confirmed handle shows
  * up (then all are indexed by id): an id has at most one confirmed handle, so both ways find the same candidate.
+ * When `isHandleOf` throws (the store is failing), no handle is confirmed for the rest of the merge: the store's
+ * failure is the filters' to report, not the merge's.
  */
 export function mergeCandidates(
   results: readonly { src: { name: string }; items: readonly ScoredItem[] }[],
@@ -293,6 +295,16 @@ export function mergeCandidates(
 ): Candidate[] {
   const out: Candidate[] = [];
   const marks = mergeMarks.begin();
+  let confirming = true;
+  const confirmed = (h: number, id: string): boolean => {
+    if (!confirming) return false;
+    try {
+      return isHandleOf(h, id);
+    } catch {
+      confirming = false;
+      return false;
+    }
+  };
   let byId: Map<string, number> | undefined;
   const indexAll = (): Map<string, number> => {
     if (!byId) {
@@ -314,7 +326,7 @@ export function mergeCandidates(
     for (let k = 0; k < items.length; k++) {
       const it = items[k];
       if (exclude?.has(it.itemId)) continue;
-      const h = it.handle !== undefined && it.handle >= 0 && isHandleOf(it.handle, it.itemId) ? it.handle : -1;
+      const h = it.handle !== undefined && it.handle >= 0 && confirmed(it.handle, it.itemId) ? it.handle : -1;
       const i = find(it.itemId, h);
       if (i >= 0) {
         const c = out[i];

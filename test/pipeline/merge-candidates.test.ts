@@ -26,6 +26,15 @@ void describe('mergeCandidates', () => {
     assert.deepEqual(merged[0].sources.map((s) => s.name), ['s', 't']);
   });
 
+  void it('merges by id, confirming no handle, when the store cannot confirm handles (it throws)', () => {
+    const items = (name: string, ids: string[]) => ({ src: { name }, items: ids.map((itemId, k) => ({ itemId, score: k, handle: k })) });
+    const failing = () => {
+      throw new Error('store down');
+    };
+    const merged = mergeCandidates([items('a', ['x', 'y']), items('b', ['y', 'x', 'z'])], failing);
+    assert.deepEqual(merged.map((c) => [c.itemId, c.handle, c.sources.map((s) => s.name).join()]), [['x', -1, 'a,b'], ['y', -1, 'a,b'], ['z', -1, 'b']]);
+  });
+
   void it('keeps the first store handle a proposing source gave', () => {
     const withHandles = (name: string, items: [string, number?][]) => ({ src: { name }, items: items.map(([itemId, handle]) => ({ itemId, score: 1, handle })) });
     const merged = mergeCandidates([withHandles('a', [['x'], ['y', 4]]), withHandles('b', [['x', 7], ['y', 9], ['z']])], () => true);

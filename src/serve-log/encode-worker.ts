@@ -3,7 +3,8 @@
  * with one UTF-8 line per record (transferred, not copied), or null for a record that cannot be serialised.
  */
 import { parentPort } from 'node:worker_threads';
-import { columnarToLine, type ColumnarRecord } from './record-codec.js';
+import type { ColumnarRecord } from './record-codec.js';
+import { columnarToLineBytes } from './line-bytes.js';
 
 /** A batch to encode. */
 export interface EncodeRequest {
@@ -22,12 +23,12 @@ if (port) {
   port.on('message', (req: EncodeRequest) => {
     const lines = req.records.map((c) => {
       try {
-        return new Uint8Array(Buffer.from(columnarToLine(c) + '\n', 'utf8'));
+        return columnarToLineBytes(c);
       } catch {
         return null;
       }
     });
-    const transfer = lines.flatMap((l) => (l ? [l.buffer] : []));
+    const transfer = lines.flatMap((l) => (l ? [l.buffer as ArrayBuffer] : []));
     port.postMessage({ id: req.id, lines } satisfies EncodeResponse, transfer);
   });
 }

@@ -19,7 +19,6 @@ interface F64Blob {
 }
 
 const b64 = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const toBlob = (a: Float32Array): F32Blob => ({ f32: b64(a) });
 
 function fromBase64<T extends Float32Array | Float64Array>(s: unknown, field: string, make: (n: number) => T): T {
   if (typeof s !== 'string') throw new TypeError(`${field} is not a float block`);
@@ -130,10 +129,19 @@ export function fromColumnar(c: ColumnarRecord): ServeRecord {
 
 /** The JSON line (without the newline) of a columnar record: base64 and JSON.stringify, the costly part. */
 export function columnarToLine(c: ColumnarRecord): string {
+  return lineJson(c, b64);
+}
+
+/**
+ * The JSON text of the line with `blob(block)` standing for each float block's base64, in the order the blocks
+ * appear in the text (sources' columns, features, scores).
+ */
+export function lineJson(c: ColumnarRecord, blob: (a: Float32Array | Float64Array) => string): string {
+  const candidates: ColumnarCandidates = { item_ids: c.itemIds, sources: Object.fromEntries(c.sourceNames.map((n, k) => [n, { f64: blob(c.sourceScores[k]) }])) };
+  const features: F32Blob = { f32: blob(c.features) };
   const scores: Record<string, F32Blob> = {};
-  for (const [k, v] of Object.entries(c.scores)) scores[k] = toBlob(v);
-  const candidates: ColumnarCandidates = { item_ids: c.itemIds, sources: Object.fromEntries(c.sourceNames.map((n, k) => [n, { f64: b64(c.sourceScores[k]) }])) };
-  return JSON.stringify({ format: 2, ...c.rest, candidates, features: toBlob(c.features), scores, removed: c.removed });
+  for (const [k, v] of Object.entries(c.scores)) scores[k] = { f32: blob(v) };
+  return JSON.stringify({ format: 2, ...c.rest, candidates, features, scores, removed: c.removed });
 }
 
 function decodeCandidates(o: ColumnarCandidates): ServeRecord['candidates'] {

@@ -11,7 +11,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EncodeRequest, EncodeResponse } from './encode-worker.js';
-import { columnarToLine, type ColumnarRecord } from './record-codec.js';
+import type { ColumnarRecord } from './record-codec.js';
+import { columnarToLineBytes } from './line-bytes.js';
 
 export interface RecordEncoder {
   /** One line (with its newline) per columnar record (`toColumnar`), in order; null for a null record or one that cannot be serialised. */
@@ -22,7 +23,8 @@ export interface RecordEncoder {
 const lineOf = (c: ColumnarRecord | null): Buffer | null => {
   if (!c) return null;
   try {
-    return Buffer.from(columnarToLine(c) + '\n', 'utf8');
+    const bytes = columnarToLineBytes(c);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch {
     return null; // BigInt, cycles, a throwing getter: this record only
   }

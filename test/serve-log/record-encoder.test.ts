@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { ServeRecord } from '../../src/domain/feed.js';
 import { decodeServeRecord, encodeServeRecord, fromColumnar, toColumnar } from '../../src/serve-log/record-codec.js';
 import { inThreadEncoder, workerEncoder } from '../../src/serve-log/record-encoder.js';
+import { columnarToLine } from '../../src/serve-log/record-codec.js';
+import { columnarToLineBytes } from '../../src/serve-log/line-bytes.js';
 import { rng } from '../helpers/fixtures.js';
 
 function record(i: number, n = 50): ServeRecord {
@@ -45,6 +47,20 @@ void describe('serve record codec (columnar format 2)', () => {
       assert.deepEqual(Object.keys(back.scores), ['score', 'p_like']);
       assert.deepEqual(back.slate, r.slate);
       assert.deepEqual({ ...back, candidates: 0, removed: 0, features: 0, scores: 0 }, { ...r, candidates: 0, removed: 0, features: 0, scores: 0 });
+    }
+  });
+
+  void it('the line bytes (base64 written into the buffer) equal the JSON line, also with non-ASCII ids and placeholder look-alikes', () => {
+    const odd = ['üser-€-ユーザー', '\u0001blob0\u0001', '"\u0001blob1\u0001"', 'plain'];
+    for (let i = 0; i < 24; i++) {
+      const r = record(i, i === 0 ? 0 : 40);
+      r.user_id = odd[i % odd.length];
+      if (i % 5 === 1) r.candidates[0].item_id = `\u0001blob${i % 3}\u0001`;
+      const c = toColumnar(r);
+      const bytes = columnarToLineBytes(c);
+      assert.deepEqual(Buffer.from(bytes), Buffer.from(columnarToLine(c) + '\n', 'utf8'), `record ${i}`);
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.buffer.byteLength, bytes.byteLength, 'owns its buffer (it is transferred)');
     }
   });
 

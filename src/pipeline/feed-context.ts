@@ -21,7 +21,10 @@ export interface FeedContext {
   configVersion: string;
   /** Items never to propose in this request (e.g. the page just served, when precomputing the next one). */
   exclude?: ReadonlySet<string>;
-  /** An item's vector in the retrieval model's space (for diversity), when a model is loaded and the item indexed. */
+  /**
+   * An item's vector in the retrieval model's space (for diversity), when a model is loaded and the item indexed;
+   * read-only, possibly a view valid until the index next changes (see `RetrievalService.itemVector`).
+   */
   itemVector?: (itemId: string) => Float32Array | undefined;
 }
 

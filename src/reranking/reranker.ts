@@ -18,7 +18,10 @@ export interface SlateItemInfo {
   category: string | undefined;
   /** Upload time, ms (NaN when unknown). */
   createdAtMs: number;
-  /** The item's vector in the retrieval model's space (normalised), when a model is loaded and the item indexed. */
+  /**
+   * The item's vector in the retrieval model's space, when a model is loaded and the item indexed. Read-only and
+   * possibly a view into the index: read it within the `rerank` call, never write or keep it.
+   */
   vector(): Float32Array | undefined;
 }
 

@@ -82,9 +82,13 @@ export class RetrievalService {
     return ids.map((itemId, i) => ({ itemId, score: scores[i], handle: handles ? handles[i] : -1 }));
   }
 
-  /** The item's vector in the item-tower space (a copy), or undefined without a model or for an item not indexed. */
+  /**
+   * The item's vector in the item-tower space, or undefined without a model or for an item not indexed: a read-only
+   * view when the index offers one (valid until the index next changes: read it synchronously), else a copy.
+   */
   itemVector(itemId: string): Float32Array | undefined {
-    return this.current?.index.vector(itemId);
+    const index = this.current?.index;
+    return index?.vectorView ? index.vectorView(itemId) : index?.vector(itemId);
   }
 
   /** Items nearest to `itemId` in the item-tower space (the item itself excluded); undefined without a model. */

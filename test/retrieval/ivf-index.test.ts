@@ -111,4 +111,16 @@ void describe('IvfIndex', () => {
       index.close();
     }
   });
+
+  void it('vectorView reads the stored vector without a copy; vector() is a copy', () => {
+    const index = openIvfIndex({ dim: 4, lists: 2, trainAt: 50 });
+    const vs = clustered(60, 4, 2, 8);
+    vs.forEach((v, i) => index.upsert(`v${i}`, v));
+    const view = index.vectorView('v7')!;
+    assert.deepEqual(view, vs[7].map((x) => Math.fround(x)));
+    assert.deepEqual(index.vector('v7'), view);
+    assert.notEqual(index.vector('v7')!.buffer, view.buffer, 'vector() copies');
+    assert.equal(index.vectorView('missing'), undefined);
+    index.close();
+  });
 });

@@ -46,6 +46,11 @@ export interface AnnIndex {
   has(id: string): boolean;
   /** A copy of the stored vector of a live id (for item-to-item "similar"), else undefined. */
   vector(id: string): Float32Array | undefined;
+  /**
+   * Optional: the stored vector of a live id without a copy — a read-only view valid until the index is next
+   * modified, so for synchronous reads (the diversity re-ranker reads ~60 per request; a copy each allocated memory).
+   */
+  vectorView?(id: string): Float32Array | undefined;
   search(query: Float32Array, k: number, opts?: AnnSearchOptions): AnnResult;
   /** Writes a snapshot into `dir` (created if missing), atomically replacing an earlier one there. */
   save(dir: string): Promise<void>;

@@ -185,11 +185,15 @@ export class IvfIndex implements AnnIndex {
   }
 
   vector(id: string): Float32Array | undefined {
+    return this.vectorView(id)?.slice();
+  }
+
+  vectorView(id: string): Float32Array | undefined {
     this.open();
     const label = this.labelOf.get(id);
     if (label === undefined) return undefined;
     const off = this.rowOf[label] * this.dim;
-    return this.invLists[this.listOf[label]].vecs.slice(off, off + this.dim);
+    return this.invLists[this.listOf[label]].vecs.subarray(off, off + this.dim);
   }
 
   /**

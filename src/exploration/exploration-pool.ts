@@ -30,6 +30,11 @@ export interface PoolInputs {
    * when `scores` is a Float32Array; a pool within the limit stays in candidate order.
    */
   limit?: number;
+  /**
+   * The candidates' ids are known to be unique (the merge's output): only the slate's ids are set aside, without a
+   * set of every candidate id (~1000 insertions per request).
+   */
+  unique?: boolean;
 }
 
 /**
@@ -55,7 +60,9 @@ export function explorationPool(
   if (features.length !== candidates.length * F) {
     throw new FeedloopError('invalid_batch', 'server', `features hold ${features.length} values, expected ${candidates.length} × ${F}`);
   }
-  const exclude = new Set(inputs.slate.map((s) => s.itemId));
+  const exclude = new Set<string>();
+  for (const s of inputs.slate) exclude.add(s.itemId);
+  const unique = inputs.unique === true;
   const scoreOf = (i: number): number => {
     const own = (candidates[i] as { score?: unknown }).score;
     return inputs.scores ? inputs.scores[i] : typeof own === 'number' ? own : 0;
@@ -65,7 +72,7 @@ export function explorationPool(
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i];
     if (exclude.has(c.itemId)) continue;
-    exclude.add(c.itemId);
+    if (!unique) exclude.add(c.itemId);
     if (count(features[i * F + impCol]) < maxImpressions) eligible.push(i);
   }
   let chosen: ArrayLike<number> = eligible;

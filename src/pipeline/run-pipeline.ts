@@ -207,7 +207,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   if (spec.explore && ex && ex.share > 0 && storeOk && slate.length > 0) {
     try {
       // a pool within poolSize comes in candidate order: the sort orders it (a few dozen entries)
-      const pool = explorationPool(candidates, batch.features, batch.featureNames, ex.maxImpressions, { slate, scores: ranked.scores, attrs, limit: ex.poolSize })
+      const pool = explorationPool(candidates, batch.features, batch.featureNames, ex.maxImpressions, { slate, scores: ranked.scores, attrs, limit: ex.poolSize, unique: true })
         .sort((a, b) => b.item.score - a.item.score)
         .slice(0, ex.poolSize);
       slate = explorerFor(ex.policy).explore(

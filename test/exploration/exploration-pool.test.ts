@@ -73,6 +73,10 @@ void describe('explorationPool', () => {
       assert.deepEqual(limited, expected.slice(0, limit));
     }
     assert.deepEqual(explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores, limit: 10_000 }), full);
+    // ids known unique (the merge's output): the same pool, the slate still set aside
+    assert.deepEqual(explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores, unique: true }), full);
+    assert.deepEqual(explorationPool(many, f, names, 200, { slate: [{ itemId: 'x3' }], scores, limit: 25, unique: true }), expected);
+    assert.ok(!full.some((c) => c.item.itemId === 'x3'));
   });
 });
 

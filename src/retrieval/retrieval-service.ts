@@ -29,10 +29,10 @@ export interface RetrievalServiceOptions {
 }
 
 export class RetrievalService {
-  private current: { model: RetrievalModel; index: AnnIndex } | undefined;
+  /** The serving pair; `reused`: the index was the one saved for this model (see `bulkBuild`), not built. */
+  private current: { model: RetrievalModel; index: AnnIndex; reused: boolean } | undefined;
   private building: Promise<void> | undefined;
   private pending: LogEntry[] = [];
-  private reused = false;
 
   constructor(
     private readonly store: FeatureStore,
@@ -53,7 +53,7 @@ export class RetrievalService {
 
   /** Whether the serving index was loaded from the one saved for its model (see `bulkBuild`) rather than built. */
   get indexReused(): boolean {
-    return this.current !== undefined && this.reused;
+    return this.current?.reused ?? false;
   }
 
   /** Starts building an index for `model`; resolves when the new pair serves. A build in progress is awaited first. */
@@ -166,11 +166,10 @@ export class RetrievalService {
         await maybeYield();
       }
     }
-    const next = { model, index };
+    const next = { model, index, reused };
     for (const e of this.pending.splice(0)) this.applyEntry(next, e);
     const old = this.current;
     this.current = next;
-    this.reused = reused;
     old?.index.close();
     const how = reused ? 'saved index reused' : 'built';
     this.opts.log?.(`retrieval: model ${model.version} serving, ${index.size} items indexed (${index.name}, ${how}) in ${Math.round(performance.now() - t0)} ms`);

@@ -4,10 +4,10 @@
  * A 600-candidate record is ~200 KB of JSON, most of it base64 of the feature block; Node 20's base64 runs at
  * ~175 MB/s, so encoding on the event loop cost ~1–2 ms per feed request (the drain runs between requests, so the
  * next request waited). Records arrive already in columnar form (`toColumnar`, ~0.1 ms on the caller's thread: typed
- * arrays and flat string lists). `workerEncoder` copies and transfers the typed arrays (not cloned); base64, JSON and
- * UTF-8 run in one worker thread, which answers batches in order and transfers the lines back. If the worker cannot
- * be started or dies, encoding continues on the caller's thread (`inThreadEncoder`), so a record is never lost to the
- * encoder.
+ * arrays and flat string lists). `workerEncoder` copies and transfers the typed arrays (not cloned); the lines are
+ * built as bytes (`columnarToLineBytes`) in one worker thread, which answers batches in order and transfers them
+ * back. If the worker cannot be started or dies, encoding continues on the caller's thread (`inThreadEncoder`), so a
+ * record is never lost to the encoder.
  */
 import { Worker } from 'node:worker_threads';
 import type { EncodeRequest, EncodeResponse } from './encode-worker.js';
@@ -20,17 +20,16 @@ export interface RecordEncoder {
   close(): Promise<void>;
 }
 
+const toBuffer = (l: Uint8Array | null): Buffer | null => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null);
+
 const lineOf = (c: ColumnarRecord | null): Buffer | null => {
   if (!c) return null;
   try {
-    const bytes = columnarToLineBytes(c);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return toBuffer(columnarToLineBytes(c));
   } catch {
     return null; // BigInt, cycles, a throwing getter: this record only
   }
 };
-
-const toBuffer = (l: Uint8Array | null): Buffer | null => (l ? Buffer.from(l.buffer, l.byteOffset, l.byteLength) : null);
 
 /**
  * A copy of the record whose typed arrays have buffers of their own, and those buffers: posted with them in the

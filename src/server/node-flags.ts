@@ -1,10 +1,10 @@
 /**
  * Node/V8 flags the serving process is meant to run with, and a check that it does.
  *
- * `--max-semi-space-size=64` (MB): a feed request at 1M items allocates ~2 MB of short-lived objects, so V8's
- * default young generation (16 MB semi-spaces) ran a scavenge every ~7 requests, and each scavenge costs 3–5 ms
- * whatever survives, because its fixed cost grows with the size of the old generation (~500 MB of item ids, maps
- * and models at 1M items). 64 MB semi-spaces cut the scavenges by ~3× (`npm run bench -- feed`, README "GC").
+ * `--max-semi-space-size=64` (MB): a feed request allocates ~1.2–2 MB of short-lived objects, so V8's default young
+ * generation (16 MB semi-spaces) ran a scavenge every ~7 requests, and in this server each scavenge costs ~5–7 ms
+ * with little surviving (not explained by the old generation's size: README "GC"). 64 MB semi-spaces cut the
+ * scavenges by ~3× (`npm run bench -- feed`); 128 MB made each one cost ~2× more.
  * V8 reads this flag only at start-up (v8.setFlagsFromString has no effect on a running heap), so it is passed on
  * the command line (`npm run serve`, `npm start`: package.json repeats the flags, a test keeps the two equal; the
  * benchmarks' server) or in NODE_OPTIONS, which allows it.

@@ -16,7 +16,7 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
     return { item_id: req.params.id, source: 'covisitation', items: wire(engine.store.covisited(req.params.id, limit, Date.now())) };
   });
   app.get('/v1/models', async () => ({
-    retrieval: engine.retrieval.ready ? { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize, index_reused: engine.retrieval.indexReused } : null,
+    retrieval: engine.retrieval.ready ? retrievalInfo(engine) : null,
     ranking: rankingInfo(engine),
   }));
   app.post('/v1/models/ranking/reload', async (_req, reply) => {
@@ -27,8 +27,12 @@ export function registerModelRoutes(app: FastifyInstance, engine: Engine): void 
   app.post('/v1/models/retrieval/reload', async (_req, reply) => {
     const loaded = await engine.reloadRetrieval();
     if (!loaded) return reply.status(404).send({ error: { code: 'no_model', message: 'no retrieval model: run `feedloop train retrieval` first', field: '' } });
-    return { retrieval: { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize, index_reused: engine.retrieval.indexReused } };
+    return { retrieval: retrievalInfo(engine) };
   });
+}
+
+function retrievalInfo(engine: Engine): { version: string | undefined; indexed_items: number; index_reused: boolean } {
+  return { version: engine.retrieval.modelVersion, indexed_items: engine.retrieval.indexSize, index_reused: engine.retrieval.indexReused };
 }
 
 function rankingInfo(engine: Engine): { version: string; kind: string; tasks: string[]; metrics: Record<string, unknown> } | null {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeCandidates } from '../../src/pipeline/run-pipeline.js';
+import { mergeCandidates } from '../../src/pipeline/merge-candidates.js';
 import type { Candidate, ScoredItem } from '../../src/pipeline/feed-context.js';
 import { mulberry32 } from '../../src/util/prng.js';
 

@@ -29,13 +29,15 @@ export interface IvfBuildResult {
   /** Vectors inserted or replaced (all of them when built), ids removed. */
   upserted: number;
   removed: number;
+  /** For each id of the saved index, in its saved order, its position in `IvfBuildInput.ids` (−1: none). */
+  inputAt: Int32Array;
 }
 
 /**
  * The index of `input` and how it was obtained. It holds `input.ids`' own strings, and `handles` (the caller's handle
  * of each id, aligned with `ids`; see `AnnIndex.upsert`).
  */
-export async function buildIvfInWorker(input: IvfBuildInput, handles?: Int32Array): Promise<IvfBuildResult & { index: IvfIndex }> {
+export async function buildIvfInWorker(input: IvfBuildInput, handles?: Int32Array): Promise<Omit<IvfBuildResult, 'inputAt'> & { index: IvfIndex }> {
   const result = await new Promise<IvfBuildResult>((resolve, reject) => {
     const worker = new Worker(new URL('./ivf-build-worker.js', import.meta.url), {
       workerData: input,
@@ -47,11 +49,10 @@ export async function buildIvfInWorker(input: IvfBuildInput, handles?: Int32Arra
     worker.once('exit', (code) => (code === 0 && answer ? resolve(answer) : reject(new Error(`IVF build worker exited with ${code}`))));
   });
   // the loaded index holds the caller's id strings (the feature store's): equal-string lookups skip comparing characters
-  const at = new Map<string, number>();
-  input.ids.forEach((id, i) => at.set(id, i));
-  const index = await IvfIndex.load(input.dir, (id) => {
-    const i = at.get(id);
-    return i === undefined ? { id, handle: -1 } : { id: input.ids[i], handle: handles?.[i] ?? -1 };
+  const { inputAt, ...outcome } = result;
+  const index = await IvfIndex.load(input.dir, (id, at) => {
+    const i = inputAt[at];
+    return i >= 0 && input.ids[i] === id ? { id: input.ids[i], handle: handles?.[i] ?? -1 } : { id, handle: -1 };
   });
-  return { ...result, index };
+  return { ...outcome, index };
 }

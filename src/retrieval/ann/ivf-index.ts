@@ -27,7 +27,7 @@ import { siftDown, siftUp } from '../../util/top-k-heap.js';
 import type { AnnIndex, AnnResult, AnnSearchOptions } from './ann-index.js';
 import { writeFileAtomic } from '../../util/file-io.js';
 import { checkK, checkVector, commitManifest, newGeneration, readManifest } from './ann-index.js';
-import { DATA_PREFIX, ivfParams, newList, type IvfManifest, type IvfOptions, type IvfParams, type List } from './ivf-params.js';
+import { DATA_PREFIX, doubled, ivfParams, newList, type IvfManifest, type IvfOptions, type IvfParams, type List } from './ivf-params.js';
 
 export type { IvfOptions } from './ivf-params.js';
 
@@ -75,11 +75,12 @@ export class IvfIndex implements AnnIndex {
   }
 
   /**
-   * Loads a snapshot written by `save`. Handles are not part of a snapshot: `resolve` gives each stored id's handle,
-   * and may give the caller's own string for the id (e.g. the feature store's, so lookups by those ids compare
-   * string identity, not characters); without it the ids are the manifest's and have no handle.
+   * Loads a snapshot written by `save`. Handles are not part of a snapshot: `resolve(id, at)` (`at`: the id's
+   * position in `storedIds()` order) gives each stored id's handle, and may give the caller's own string for the id
+   * (e.g. the feature store's, so lookups by those ids compare string identity, not characters); without it the ids
+   * are the manifest's and have no handle.
    */
-  static async load(dir: string, resolve?: (id: string) => { id: string; handle: number }): Promise<IvfIndex> {
+  static async load(dir: string, resolve?: (id: string, at: number) => { id: string; handle: number }): Promise<IvfIndex> {
     const m = await readManifest<IvfManifest>(dir, 'ivf');
     let bytes: Buffer;
     try {
@@ -108,7 +109,7 @@ export class IvfIndex implements AnnIndex {
       list.vecs.set(data.subarray(off, off + len * dim));
       off += len * dim;
       for (let r = 0; r < len; r++, label++) {
-        const found = resolve?.(m.ids[label]);
+        const found = resolve?.(m.ids[label], label);
         const id = found ? found.id : m.ids[label];
         if (found) index.handleOf[label] = found.handle;
         list.labels[r] = label;
@@ -139,15 +140,9 @@ export class IvfIndex implements AnnIndex {
       if (label === this.idOf.length) {
         this.idOf.push(id);
         if (label >= this.listOf.length) {
-          const grow = (a: Int32Array) => {
-            const b = new Int32Array(a.length * 2);
-            b.set(a);
-            return b;
-          };
-          this.listOf = grow(this.listOf);
-          this.rowOf = grow(this.rowOf);
-          this.handleOf = grow(this.handleOf);
-          this.handleOf.fill(-1, label);
+          this.listOf = doubled(this.listOf);
+          this.rowOf = doubled(this.rowOf);
+          this.handleOf = doubled(this.handleOf, -1);
         }
       } else {
         this.idOf[label] = id;
@@ -178,10 +173,10 @@ export class IvfIndex implements AnnIndex {
     return this.labelOf.has(id);
   }
 
-  /** The live ids (in label order). */
-  ids(): string[] {
+  /** The live ids in storage order (list by list): the order `save` writes them in and `load` numbers them by. */
+  storedIds(): string[] {
     this.open();
-    return [...this.labelOf.keys()];
+    return Array.from(this.storageOrder(), (label) => this.idOf[label]);
   }
 
   vector(id: string): Float32Array | undefined {
@@ -312,11 +307,10 @@ export class IvfIndex implements AnnIndex {
     const data = new Float32Array((this.nCentroids + total) * dim);
     data.set(this.centroids.subarray(0, this.nCentroids * dim));
     let off = this.nCentroids * dim;
-    const ids: string[] = [];
+    const ids = this.storedIds();
     for (const list of this.invLists) {
       data.set(list.vecs.subarray(0, list.len * dim), off);
       off += list.len * dim;
-      for (let r = 0; r < list.len; r++) ids.push(this.idOf[list.labels[r]]);
     }
     const dataFile = `${DATA_PREFIX}${newGeneration()}.f32`;
     await writeFileAtomic(join(dir, dataFile), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -373,12 +367,8 @@ export class IvfIndex implements AnnIndex {
     const dim = this.dim;
     const list = this.invLists[li];
     if (list.len === list.labels.length) {
-      const vecs = new Float32Array(list.vecs.length * 2);
-      vecs.set(list.vecs);
-      const labels = new Int32Array(list.labels.length * 2);
-      labels.set(list.labels);
-      list.vecs = vecs;
-      list.labels = labels;
+      list.vecs = doubled(list.vecs);
+      list.labels = doubled(list.labels);
     }
     const r = list.len++;
     list.vecs.set(src.subarray(off, off + dim), r * dim);

@@ -54,6 +54,14 @@ export interface List {
   len: number;
 }
 
+/** `a` copied into an array of twice its length, the new half filled with `fill`. */
+export function doubled<T extends Int32Array | Float32Array>(a: T, fill = 0): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
+}
+
 export function newList(capacity: number, dim: number): List {
   const cap = Math.max(4, capacity);
   return { vecs: new Float32Array(cap * dim), labels: new Int32Array(cap), len: 0 };

@@ -2,16 +2,16 @@
  * The serve records of recent requests by request id, for explanations (`GET /v1/feed/explain`), with the serve log
  * on disk as the fallback for older ones.
  *
- * Memory: records are kept in columnar form (`columnarOf`, the very object the serve log queues: a few arrays per
- * record, not objects per candidate — thousands of long-lived objects per request made every scavenge copy and
- * promote megabytes, 5–6 ms per scavenge at 1M items), in arrival order, the oldest evicted first once the kept
- * records pass `maxBytes` (default 64 MiB) or `maxRecords` (default 100 000). Bytes are an estimate
- * (`estimateServeRecordBytes`): the typed arrays exactly, plus a fixed allowance per candidate id, removed candidate
- * and slate slot. A request of 1000 candidates × 25 features with 2 sources each is ~130 KB, so the default keeps
- * roughly the last 500 such requests, or thousands of small ones. `maxBytes: 0` keeps nothing (every lookup reads the
- * disk). The float blocks (features, scores, source scores) are copied into one arena of `maxBytes` allocated on
- * first use and reused as a ring, so keeping records allocates no new external memory per request; `recent` and
- * `find` hand out copies.
+ * Memory: a kept record's bytes live in one arena of `maxBytes`, allocated on first use and reused as a ring: its
+ * float blocks (source columns, features, scores) and its line's JSON text as UTF-8 (`columnarOf`, the form the serve
+ * log queues). On the heap a record is a few small objects, nothing per candidate: thousands of long-lived objects
+ * per request made every scavenge copy and promote them (5–6 ms per scavenge at 1M items), and even the text as one
+ * string per record (~30 KB at 1,000 candidates) made scavenges ~40 % longer than keeping nothing (`npm run bench --
+ * feed`, README "GC"). Records are kept in arrival order, the oldest evicted first once the kept records pass
+ * `maxBytes` (default 64 MiB) or `maxRecords` (default 100 000); a record counts its arena bytes plus a fixed
+ * allowance (`estimateServeRecordBytes`). A request of 1000 candidates × 25 features with 2 sources each is ~150 KB,
+ * so the default keeps roughly the last 430 such requests, or thousands of small ones. `maxBytes: 0` keeps nothing
+ * (every lookup reads the disk). `recent` and `find` rebuild the record (its text parsed, its blocks copied out).
  * Lookup (`find`): memory; else flush the serve log (the record may still be queued), look in memory again (the
  * request's side effects may have been running), then scan the log files (`serveRecordsByRequestId`: streaming,
  * stops at the first match). Scans run one at a time; an unknown id reads every file, so its cost grows with the
@@ -33,30 +33,42 @@ export interface RecentServeRecordsOptions {
 export const DEFAULT_RECENT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_RECENT_MAX_RECORDS = 100_000;
 
-/** Estimated heap bytes per part of a columnar record (the typed arrays are counted exactly). */
-const RECORD_BASE_BYTES = 2048;
-const CANDIDATE_BYTES = 8;
-const REMOVED_BYTES = 24;
-const SLATE_BYTES = 96;
-
-/** Estimated memory held by a record in columnar form: typed arrays exactly, the rest by allowance (see above). */
-export function estimateServeRecordBytes(r: ServeRecord): number {
-  const c = columnarOf(r);
-  let bytes = RECORD_BASE_BYTES + c.features.byteLength + CANDIDATE_BYTES * c.itemIds.length;
-  for (const s of Object.values(c.scores)) bytes += s.byteLength;
-  for (const s of c.sourceScores) bytes += s.byteLength;
-  return bytes + REMOVED_BYTES * c.removed.item_ids.length + SLATE_BYTES * r.slate.length;
-}
-
-/** A kept record: its columnar form (float blocks in the arena at [start, end)) and its estimated bytes. */
-interface Kept {
-  record: ColumnarRecord;
-  bytes: number;
-  start: number;
-  end: number;
-}
+/** Estimated heap bytes of a kept record besides its bytes in the arena. */
+const RECORD_BASE_BYTES = 512;
 
 const align8 = (n: number) => (n + 7) & ~7;
+
+/** Arena bytes of a prepared record: its float blocks, then its text as UTF-8 (8-aligned). */
+function arenaBytes(c: ColumnarRecord): number {
+  let f64 = 0;
+  let f32 = c.features.length;
+  for (const v of c.sourceScores) f64 += v.length;
+  for (const v of Object.values(c.scores)) f32 += v.length;
+  let text = 0;
+  for (const p of c.parts) text += Buffer.byteLength(p, 'utf8');
+  return 8 * f64 + align8(4 * f32) + align8(text);
+}
+
+/** Estimated memory held by a kept record: its arena bytes (float blocks and UTF-8 text) plus a fixed allowance. */
+export function estimateServeRecordBytes(r: ServeRecord): number {
+  return RECORD_BASE_BYTES + arenaBytes(columnarOf(r));
+}
+
+/**
+ * A kept record: where its bytes are in the arena ([start, end): source columns, features, scores, text parts) and
+ * what it takes to read them back; a few small objects per record, nothing per candidate.
+ */
+interface Kept {
+  start: number;
+  end: number;
+  bytes: number;
+  /** Elements per float block (source columns, features, scores), then UTF-8 bytes per text part. */
+  lengths: number[];
+  inline: boolean;
+  /** Shared among records with the same lists (`shared`). */
+  sourceNames: readonly string[];
+  scoreNames: readonly string[];
+}
 
 export interface FoundServeRecord {
   record: ServeRecord;
@@ -74,11 +86,15 @@ export interface RecentServeRecordsStats {
 export class RecentServeRecords {
   private readonly byId = new Map<string, Kept>();
   /**
-   * The kept records' float blocks, copied into one buffer allocated once and used as a ring (`place`): a new
+   * The kept records' bytes (float blocks and UTF-8 text), copied into one buffer allocated once and used as a ring
+   * (`place`): a new
    * ArrayBuffer per kept record (~160 KB at 1000 candidates) outlived the young generation, and V8 answers that much
    * external memory with a full mark-compact every ~3 s at 120 requests/s (each with ~300 ms of incremental marking).
    */
   private arena: ArrayBuffer | undefined;
+  /** The arena as a Buffer, for the records' text. */
+  private textView: Buffer | undefined;
+  private readonly names = new Map<string, readonly string[]>();
   /** Next free byte of the arena (8-aligned). */
   private head = 0;
   private bytes = 0;
@@ -104,10 +120,18 @@ export class RecentServeRecords {
     if (!Number.isInteger(this.maxRecords) || this.maxRecords < 0) throw new ConfigError(`maxRecords must be an integer ≥ 0, got ${this.maxRecords}`, 'maxRecords');
   }
 
-  /** The side effect: keeps `record`, evicting the oldest ones over budget. O(1) amortised plus one pass over the candidates (shared with the serve log). */
+  /** The side effect: keeps `record`, evicting the oldest ones over budget. O(1) amortised plus a copy of its bytes into the arena. */
   remember(record: ServeRecord): void {
-    const bytes = estimateServeRecordBytes(record);
-    if (bytes > this.maxBytes || this.maxRecords === 0) return;
+    if (this.maxBytes === 0 || this.maxRecords === 0) return;
+    let c: ColumnarRecord;
+    try {
+      c = columnarOf(record);
+    } catch {
+      return; // not serialisable (the serve log counts it as an error): nothing to explain it from
+    }
+    const need = arenaBytes(c);
+    const bytes = RECORD_BASE_BYTES + need;
+    if (bytes > this.maxBytes) return;
     const old = this.byId.get(record.request_id);
     if (old) {
       this.byId.delete(record.request_id);
@@ -115,35 +139,48 @@ export class RecentServeRecords {
     }
     this.bytes += bytes;
     while (this.byId.size > 0 && (this.bytes > this.maxBytes || this.byId.size >= this.maxRecords)) this.evictOldest();
-    const kept = this.place(columnarOf(record));
-    if (!kept) {
-      this.bytes -= bytes;
-      return;
-    }
-    this.byId.set(record.request_id, { ...kept, bytes });
+    this.byId.set(record.request_id, this.place(c, need, bytes));
   }
 
-  /** The record in memory (rebuilt from its columnar form, float blocks copied out of the arena), without touching the disk. */
+  /** The record in memory (rebuilt from its bytes in the arena, float blocks copied out), without touching the disk. */
   recent(requestId: string): ServeRecord | undefined {
     const kept = this.byId.get(requestId);
     if (!kept) return undefined;
-    const c = kept.record;
+    const arena = this.arena!;
+    const { lengths, sourceNames, scoreNames } = kept;
+    let at = kept.start;
+    let k = 0;
+    const f64 = () => {
+      const v = new Float64Array(arena, at, lengths[k++]).slice();
+      at += v.byteLength;
+      return v;
+    };
+    const f32 = () => {
+      const v = new Float32Array(arena, at, lengths[k++]).slice();
+      at += v.byteLength;
+      return v;
+    };
+    const sourceScores = sourceNames.map(f64);
+    const features = f32();
     const scores: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(c.scores)) scores[k] = v.slice();
-    return fromColumnar({ ...c, features: c.features.slice(), scores, sourceScores: c.sourceScores.map((v) => v.slice()) });
+    for (const name of scoreNames) scores[name] = f32();
+    at = align8(at);
+    const parts: string[] = [];
+    for (; k < lengths.length; k++) {
+      parts.push(this.textView!.toString('utf8', at, at + lengths[k]));
+      at += lengths[k];
+    }
+    return fromColumnar({ parts, inline: kept.inline, sourceNames: [...sourceNames], sourceScores, features, scores });
   }
 
   /**
-   * Copies the record's float blocks into the arena at the head (wrapping to 0 when they do not fit before its end),
-   * evicting the oldest records whose blocks are in the way: records are kept in arrival order, so the ones in the
-   * way are always the oldest. Undefined when the blocks alone are larger than the arena.
+   * Copies the record's bytes (`need` of them: float blocks, then the text as UTF-8) into the arena at the head
+   * (wrapping to 0 when they do not fit before its end), evicting the oldest records whose bytes are in the way:
+   * records are kept in arrival order, so the ones in the way are always the oldest. `need` ≤ the arena's size.
    */
-  private place(c: ColumnarRecord): Omit<Kept, 'bytes'> | undefined {
-    const n = c.itemIds.length;
-    const f32 = c.features.length + Object.values(c.scores).reduce((t, v) => t + v.length, 0);
-    const need = 8 * n * c.sourceScores.length + align8(4 * f32);
-    if (need > this.maxBytes) return undefined;
+  private place(c: ColumnarRecord, need: number, bytes: number): Kept {
     this.arena ??= new ArrayBuffer(this.maxBytes);
+    this.textView ??= Buffer.from(this.arena);
     if (this.head + need > this.maxBytes) {
       // the previous lap's records beyond the head are the oldest of all: they go first, then the ring restarts at 0
       this.evictWhile((k) => k.start >= this.head);
@@ -153,23 +190,36 @@ export class RecentServeRecords {
     const end = start + need;
     this.evictWhile((k) => k.start < end && k.end > start);
     this.head = end;
+    const lengths: number[] = [];
     let at = start;
-    const f64 = (v: Float64Array) => {
-      const out = new Float64Array(this.arena!, at, v.length);
-      out.set(v);
-      at += 8 * v.length;
-      return out;
+    const copy = (v: Float32Array | Float64Array) => {
+      new Uint8Array(this.arena!, at, v.byteLength).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      lengths.push(v.length);
+      at += v.byteLength;
     };
-    const f32Copy = (v: Float32Array) => {
-      const out = new Float32Array(this.arena!, at, v.length);
-      out.set(v);
-      at += 4 * v.length;
-      return out;
-    };
-    const sourceScores = c.sourceScores.map(f64);
-    const scores: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(c.scores)) scores[k] = f32Copy(v);
-    return { record: { ...c, sourceScores, scores, features: f32Copy(c.features) }, start, end };
+    c.sourceScores.forEach(copy);
+    copy(c.features);
+    const scoreNames = Object.keys(c.scores);
+    for (const name of scoreNames) copy(c.scores[name]);
+    at = align8(at);
+    for (const part of c.parts) {
+      const n = this.textView.write(part, at, 'utf8');
+      lengths.push(n);
+      at += n;
+    }
+    return { start, end, bytes, lengths, inline: c.inline, sourceNames: this.shared(c.sourceNames), scoreNames: this.shared(scoreNames) };
+  }
+
+  /** One array per distinct list of names (records repeat the same few), so a kept record holds no list of its own. */
+  private shared(names: string[]): readonly string[] {
+    const key = names.join('\u0000');
+    let list = this.names.get(key);
+    if (!list) {
+      if (this.names.size >= 256) this.names.clear();
+      list = names;
+      this.names.set(key, list);
+    }
+    return list;
   }
 
   private evictWhile(inTheWay: (k: Kept) => boolean): void {

@@ -3,10 +3,12 @@
  *
  * A 600-candidate record is ~200 KB of JSON, most of it base64 of the feature block; Node 20's base64 runs at
  * ~175 MB/s, so encoding on the event loop cost ~1–2 ms per feed request (the drain runs between requests, so the
- * next request waited). Records arrive already in columnar form (`toColumnar`, ~0.1 ms on the caller's thread: typed
- * arrays and flat string lists). `workerEncoder` copies and transfers the typed arrays (not cloned); the lines are
- * built as bytes (`columnarToLineBytes`) in one worker thread, which answers batches in order and transfers them
- * back. If the worker cannot be started or dies, encoding continues on the caller's thread (`inThreadEncoder`), so a
+ * next request waited). Records arrive prepared (`toColumnar` on the caller's thread: the line's JSON text in a few
+ * parts and the float blocks as typed arrays; posting 1,000 id strings per record instead cost the event loop
+ * ~0.5 ms per request in structured cloning). `workerEncoder` copies and transfers the typed arrays (not cloned); the
+ * lines are built as bytes (`columnarToLineBytes`) in one worker thread, which answers batches in order and
+ * transfers them back. If the worker cannot be started or dies, encoding continues on the caller's thread
+ * (`inThreadEncoder`), so a
  * record is never lost to the encoder.
  */
 import { Worker } from 'node:worker_threads';

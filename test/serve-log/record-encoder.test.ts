@@ -34,6 +34,28 @@ function record(i: number, n = 50): ServeRecord {
   };
 }
 
+/**
+ * The line as format 2 describes it, built here from the record directly (the reference the encoders must match);
+ * `names`: the source columns' order (any order consistent with every candidate's own).
+ */
+function referenceLine(r: ServeRecord, names: readonly string[]): string {
+  const b64 = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  const { candidates, features, scores, removed, ...rest } = r;
+  const sources = Object.fromEntries(
+    names.map((n) => [n, { f64: b64(Float64Array.from(candidates, (c) => c.sources.find((s) => s.name === n)?.score ?? Number.NaN)) }]),
+  );
+  const filters = [...new Set(removed.map((x) => x.filter))];
+  const reasons = [...new Set(removed.map((x) => x.reason))];
+  return JSON.stringify({
+    format: 2,
+    ...rest,
+    candidates: { item_ids: candidates.map((c) => c.item_id), sources },
+    features: { f32: b64(features) },
+    scores: Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, { f32: b64(v) }])),
+    removed: { item_ids: removed.map((x) => x.item_id), filters, reasons, filter: removed.map((x) => filters.indexOf(x.filter)), reason: removed.map((x) => reasons.indexOf(x.reason)) },
+  });
+}
+
 const roundTrip = (r: ServeRecord) => decodeServeRecord(JSON.parse(encodeServeRecord(r)) as Record<string, unknown>);
 
 void describe('serve record codec (columnar format 2)', () => {
@@ -58,7 +80,10 @@ void describe('serve record codec (columnar format 2)', () => {
       if (i % 5 === 1) r.candidates[0].item_id = `\u0001blob${i % 3}\u0001`;
       const c = toColumnar(r);
       const bytes = columnarToLineBytes(c);
-      assert.deepEqual(Buffer.from(bytes), Buffer.from(columnarToLine(c) + '\n', 'utf8'), `record ${i}`);
+      assert.equal(Buffer.from(bytes).toString('utf8'), referenceLine(r, c.sourceNames) + '\n', `record ${i}`);
+      assert.equal(columnarToLine(c), referenceLine(r, c.sourceNames), `record ${i}`);
+      assert.equal(c.inline, i % 4 === 1 || i % 5 === 1, `record ${i}: inline only for look-alikes`);
+      assert.deepEqual(fromColumnar(c).candidates, r.candidates);
       assert.equal(bytes.byteOffset, 0);
       assert.equal(bytes.buffer.byteLength, bytes.byteLength, 'owns its buffer (it is transferred)');
     }
@@ -67,8 +92,16 @@ void describe('serve record codec (columnar format 2)', () => {
   void it('fromColumnar gives the record back: candidates with their sources in order, removed, the rest', () => {
     for (let i = 0; i < 10; i++) {
       const r = record(i);
-      assert.deepEqual(fromColumnar(toColumnar(r)), r);
+      const c = toColumnar(r);
+      assert.equal(c.inline, false);
+      assert.ok(c.parts.length === c.sourceNames.length + 1 + 1 + Object.keys(r.scores).length, 'one cut per float block');
+      assert.deepEqual(fromColumnar(c), r);
     }
+  });
+
+  void it('a record that cannot be serialised is refused when it is prepared, not later', () => {
+    const bad = { ...record(99), context: { limit: 20n } } as unknown as ServeRecord; // BigInt: JSON cannot
+    assert.throws(() => toColumnar(bad), TypeError);
   });
 
   void it('still reads lines of the earlier format (objects per candidate)', () => {
@@ -79,10 +112,8 @@ void describe('serve record codec (columnar format 2)', () => {
     assert.deepEqual(back.removed, r.removed);
   });
 
-  void it('the worker encoder writes the same bytes as the in-thread one, in order, and null for an unserialisable record', async () => {
-    const records = Array.from({ length: 40 }, (_, i) => record(i));
-    const bad = { ...record(99), context: { limit: 20n } } as unknown as ServeRecord; // BigInt: JSON cannot
-    records.splice(5, 0, bad);
+  void it('the worker encoder writes the same bytes as the in-thread one, in order, and null for a record that could not be prepared', async () => {
+    const records = Array.from({ length: 41 }, (_, i) => record(i));
     // score blocks that are views into a larger buffer (as the ranker's heads are)
     const heads = Float32Array.from({ length: 150 }, (_, k) => k / 7);
     records[7].scores = { score: heads.subarray(50, 100), p_like: heads.subarray(100, 150) };
@@ -90,7 +121,7 @@ void describe('serve record codec (columnar format 2)', () => {
     const worker = workerEncoder();
     const here = inThreadEncoder();
     try {
-      const columnar = records.map(toColumnar);
+      const columnar = records.map((r, i) => (i === 5 ? null : toColumnar(r))); // null: as the serve log queues a record toColumnar refused
       const [a, b] = await Promise.all([worker.encode(columnar.slice(0, 20)), worker.encode(columnar.slice(20))]);
       // the typed arrays went to the worker as copies: the records here are intact
       assert.deepEqual(records.map((r) => r.features.byteLength), featureBytes);

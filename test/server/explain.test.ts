@@ -204,7 +204,7 @@ void describe('GET /v1/feed/explain', () => {
       timings_ms: {},
       degraded: [],
     });
-    const size = estimateServeRecordBytes(record('x', 100));
+    const size = estimateServeRecordBytes(record('r0', 100)); // the same size as r1…r4's (ids are counted)
     assert.ok(size > 100 * 3 * 4, `${size}`);
     const ring = new RecentServeRecords({ flush: async () => {} }, '/nonexistent', { maxBytes: 3 * size });
     for (const id of ['r1', 'r2', 'r3', 'r4']) ring.remember(record(id, 100));
@@ -217,7 +217,7 @@ void describe('GET /v1/feed/explain', () => {
     assert.ok(ring.stats().bytes <= 3 * size);
   });
 
-  void it('keeps float blocks in a reused arena: every kept record reads back exactly while older ones are overwritten', () => {
+  void it('keeps records as bytes in a reused arena: every kept record reads back exactly while older ones are overwritten', () => {
     const r = (id: string, n: number, seed: number): ServeRecord => ({
       request_id: id,
       ts: seed,
@@ -227,7 +227,8 @@ void describe('GET /v1/feed/explain', () => {
       config_version: 'c',
       model_versions: { ranker: 'r' },
       feature_names: Array.from({ length: 60 }, (_, j) => `f${j}`),
-      candidates: Array.from({ length: n }, (_, i) => ({ item_id: `i${i}`, sources: i % 3 ? [{ name: 'trending', score: seed + i }] : [{ name: 'two-tower', score: i }, { name: 'fresh', score: -i }] })),
+      // some ids not ASCII: the text's UTF-8 length differs from its length in characters
+      candidates: Array.from({ length: n }, (_, i) => ({ item_id: i % 5 ? `i${i}` : `ü-${i}-ユ`, sources: i % 3 ? [{ name: 'trending', score: seed + i }] : [{ name: 'two-tower', score: i }, { name: 'fresh', score: -i }] })),
       features: Float32Array.from({ length: n * 60 }, (_, k) => seed * 1000 + k),
       scores: { score: Float32Array.from({ length: n }, (_, k) => seed - k), p_like: Float32Array.from({ length: n }, (_, k) => k / (seed + 1)) },
       removed: [{ item_id: 'x', filter: 'seen', reason: 'seen' }],

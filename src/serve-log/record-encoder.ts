@@ -8,8 +8,7 @@
  * ~0.5 ms per request in structured cloning). `workerEncoder` copies and transfers the typed arrays (not cloned); the
  * lines are built as bytes (`columnarToLineBytes`) in one worker thread, which answers batches in order and
  * transfers them back. If the worker cannot be started or dies, encoding continues on the caller's thread
- * (`inThreadEncoder`), so a
- * record is never lost to the encoder.
+ * (`inThreadEncoder`), so a record is never lost to the encoder.
  */
 import { Worker } from 'node:worker_threads';
 import type { EncodeRequest, EncodeResponse } from './encode-worker.js';

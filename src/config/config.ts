@@ -140,6 +140,8 @@ export const DEFAULT_CONFIG = {
     serveLogCandidates: 'all' as 'all' | 'served',
     /** Serve log queue (records); when full, records are dropped and counted. */
     serveLogQueue: 2000,
+    /** Serve log queue, bytes of prepared records (text and float blocks, ~250 KB at 1,000 candidates); when full, records are dropped and counted. */
+    serveLogQueueBytes: 128 * 1024 * 1024,
     /** Per-user hot cache of the next page, computed in the background after each page (see src/pipeline/hot-cache.ts). */
     hotCache: {
       enabled: false,
@@ -317,6 +319,8 @@ function validate(cfg: FeedloopConfig): void {
     ['features.userTopK', cfg.features.userTopK],
     ['features.covisTopK', cfg.features.covisTopK],
     ['features.trendingTopK', cfg.features.trendingTopK],
+    ['feed.serveLogQueue', cfg.feed.serveLogQueue],
+    ['feed.serveLogQueueBytes', cfg.feed.serveLogQueueBytes],
   ];
   for (const [key, v] of positiveInts) {
     if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${key} must be a positive integer, got ${v}`, key);

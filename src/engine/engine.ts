@@ -167,7 +167,12 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
   });
   await processor.start();
   // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
-  const serveLog = await openJsonlServeLog({ dir: join(dataDir, 'servelog'), maxQueueRecords: config.feed.serveLogQueue, maxBatchBytes: 64 * 1024 });
+  const serveLog = await openJsonlServeLog({
+    dir: join(dataDir, 'servelog'),
+    maxQueueRecords: config.feed.serveLogQueue,
+    maxQueueBytes: config.feed.serveLogQueueBytes,
+    maxBatchBytes: 64 * 1024,
+  });
   const ranking = new RankingModelService(config.ranking.valueWeights, config.ranking.threads);
   const serveRecords = new RecentServeRecords(serveLog, join(dataDir, 'servelog'), opts.recentServeRecords);
   const sideEffects = [
@@ -209,6 +214,7 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     metrics.serveLogRecords.set({ outcome: 'written' }, sl.written);
     metrics.serveLogRecords.set({ outcome: 'dropped' }, sl.dropped);
     metrics.serveLogRecords.set({ outcome: 'queued' }, sl.queued);
+    metrics.serveLogQueuedBytes.set(sl.queuedBytes);
   };
 
   let closed = false;

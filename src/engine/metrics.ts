@@ -79,6 +79,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       registers: r,
     }),
     serveLogRecords: new Gauge({ name: 'feedloop_serve_log_records', help: 'Serve log records by outcome (written, dropped, queued).', labelNames: ['outcome'], registers: r }),
+    serveLogQueuedBytes: new Gauge({ name: 'feedloop_serve_log_queued_bytes', help: 'Memory held by the serve log queue (prepared records), bytes.', registers: r }),
     entities: new Gauge({ name: 'feedloop_entities', help: 'Entities in the feature store.', labelNames: ['entity'], registers: r }),
     featureBytes: new Gauge({ name: 'feedloop_feature_store_bytes', help: 'Bytes held by feature slabs.', registers: r }),
   };

@@ -91,7 +91,7 @@ export class ExperimentExistsError extends FeedloopError {
 }
 
 /** Feed parameters that act before or outside a request's pipeline run, so an arm cannot change them. */
-const NOT_PER_REQUEST = new Set(['defaultLimit', 'maxLimit', 'serveLogQueue', 'hotCache']);
+const NOT_PER_REQUEST = new Set(['defaultLimit', 'maxLimit', 'serveLogQueue', 'serveLogQueueBytes', 'hotCache']);
 const ENUMS: Record<string, readonly string[]> = {
   'feed.serveLogCandidates': ['all', 'served'],
   'exploration.policy': ['thompson', 'epsilon-greedy'],

@@ -20,7 +20,7 @@
  * awaits I/O.
  */
 import { inThreadEncoder, workerEncoder, type RecordEncoder } from './record-encoder.js';
-import { columnarOf, type ColumnarRecord } from './record-codec.js';
+import { blocksOf, columnarOf, type ColumnarRecord } from './record-codec.js';
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServeRecord } from '../domain/feed.js';
@@ -34,8 +34,14 @@ export const SERVE_FILE_PATTERN = /^serve-(\d{8}-\d{6})-(\d+)\.jsonl$/;
 export interface JsonlServeLogOptions {
   /** Directory of the log files; created if missing. */
   dir: string;
-  /** Capacity of the in-memory queue, records. Each queued record is held by reference (its full size in heap). */
+  /** Capacity of the in-memory queue, records. */
   maxQueueRecords?: number;
+  /**
+   * Capacity of the in-memory queue, bytes of prepared records (text and float blocks; `preparedBytes`): at 1,000
+   * candidates a record is ~250 KB, so a record count alone let a stalled disk hold gigabytes. A record that alone is
+   * larger is still accepted into an empty queue.
+   */
+  maxQueueBytes?: number;
   /** A new file is started before the current one would pass this size. */
   maxFileBytes?: number;
   /** fdatasync every batch (and the directory on every new file) before counting it as written. */
@@ -60,13 +66,14 @@ export async function openJsonlServeLog(options: JsonlServeLogOptions): Promise<
   const {
     dir,
     maxQueueRecords = 10_000,
+    maxQueueBytes = 128 * 1024 * 1024,
     maxFileBytes = 256 * 1024 * 1024,
     fsync = false,
     flushIntervalMs = 50,
     maxBatchBytes = 256 * 1024,
     encodeInWorker = true,
   } = options;
-  for (const [key, v] of Object.entries({ maxQueueRecords, maxFileBytes, maxBatchBytes })) {
+  for (const [key, v] of Object.entries({ maxQueueRecords, maxQueueBytes, maxFileBytes, maxBatchBytes })) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${key} must be a positive integer, got ${v}`, key);
   }
   if (!(flushIntervalMs >= 0)) throw new ConfigError(`flushIntervalMs must be ≥ 0, got ${flushIntervalMs}`, 'flushIntervalMs');
@@ -84,13 +91,21 @@ export async function openJsonlServeLog(options: JsonlServeLogOptions): Promise<
     if (stamp > lastStamp) lastStamp = stamp;
     nextSeq = Math.max(nextSeq, Number(seq) + 1);
   }
-  return new JsonlServeLog(dir, { maxQueueRecords, maxFileBytes, fsync, flushIntervalMs, maxBatchBytes, encodeInWorker }, lastStamp, nextSeq);
+  return new JsonlServeLog(dir, { maxQueueRecords, maxQueueBytes, maxFileBytes, fsync, flushIntervalMs, maxBatchBytes, encodeInWorker }, lastStamp, nextSeq);
 }
 
 /** UTC `yyyyMMdd-HHmmss` of a time in ms. */
 function utcStamp(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2026-01-01T12:34:56.789Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+
+/** Memory a queued prepared record holds: its text (a byte per character) and its float blocks. */
+export function preparedBytes(c: ColumnarRecord): number {
+  let bytes = 0;
+  for (const p of c.parts) bytes += p.length;
+  for (const b of blocksOf(c)) bytes += b.byteLength;
+  return bytes;
 }
 
 interface Waiter {
@@ -108,6 +123,9 @@ export class JsonlServeLog implements ServeLog {
   private readonly ring: (ColumnarRecord | null | undefined)[];
   private head = 0;
   private size = 0;
+  /** Bytes of each queued record (`preparedBytes`), by ring slot, and their sum. */
+  private readonly ringBytes: Float64Array;
+  private queuedBytes = 0;
   /** Encoded lines (null: a record that could not be serialised) not yet written, in record order. */
   private carry: (Buffer | null)[] = [];
   private readonly encoder: RecordEncoder;
@@ -132,6 +150,7 @@ export class JsonlServeLog implements ServeLog {
     private nextSeq: number,
   ) {
     this.ring = new Array<ColumnarRecord | null | undefined>(opts.maxQueueRecords);
+    this.ringBytes = new Float64Array(opts.maxQueueRecords);
     this.batchCapBytes = Math.min(opts.maxBatchBytes, opts.maxFileBytes);
     this.encoder = opts.encodeInWorker ? workerEncoder() : inThreadEncoder();
   }
@@ -148,7 +167,15 @@ export class JsonlServeLog implements ServeLog {
     } catch {
       columnar = null; // e.g. a throwing getter: dropped and counted as an error when its turn comes
     }
-    this.ring[(this.head + this.size) % capacity] = columnar;
+    const bytes = columnar ? preparedBytes(columnar) : 0;
+    if (this.size > 0 && this.queuedBytes + bytes > this.opts.maxQueueBytes) {
+      this.counters.dropped++;
+      return false;
+    }
+    const slot = (this.head + this.size) % capacity;
+    this.ring[slot] = columnar;
+    this.ringBytes[slot] = bytes;
+    this.queuedBytes += bytes;
     this.size++;
     this.accepted++;
     if (!this.draining) this.schedule(this.size * 2 >= capacity);
@@ -163,7 +190,7 @@ export class JsonlServeLog implements ServeLog {
   }
 
   stats(): ServeLogStats {
-    return { ...this.counters, queued: this.accepted - this.settled };
+    return { ...this.counters, queued: this.accepted - this.settled, queuedBytes: this.queuedBytes };
   }
 
   close(): Promise<void> {
@@ -246,6 +273,7 @@ export class JsonlServeLog implements ServeLog {
   private take(): ColumnarRecord | null {
     const record = this.ring[this.head]!;
     this.ring[this.head] = undefined;
+    this.queuedBytes -= this.ringBytes[this.head];
     this.head = (this.head + 1) % this.ring.length;
     this.size--;
     return record;

@@ -29,6 +29,8 @@ export interface ServeLogStats {
   dropped: number;
   /** Records accepted and not yet written or dropped. */
   queued: number;
+  /** Memory the queued records hold (adapter's estimate), bytes; 0 when the adapter keeps no queue in memory. */
+  queuedBytes: number;
   /** Bytes written to storage. */
   bytes: number;
   /** Failed storage operations (open, write, fsync) and records that could not be serialised. */

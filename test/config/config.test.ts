@@ -34,6 +34,8 @@ void describe('config', () => {
         [{ log: { partitions: 0 } }, {}, 'log.partitions'],
         [{}, { FEEDLOOP_SERVER_PORT: 'eighty' }, 'FEEDLOOP_SERVER_PORT'],
         [{}, { FEEDLOOP_LOG_DURABILITY: 'sometimes' }, 'log.durability'],
+        [{ feed: { serveLogQueue: 0 } }, {}, 'feed.serveLogQueue'],
+        [{ feed: { serveLogQueueBytes: 1.5 } }, {}, 'feed.serveLogQueueBytes'],
       ];
       for (const [file, env, field] of cases) {
         await writeFile(path, JSON.stringify(file));

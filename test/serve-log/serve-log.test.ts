@@ -98,13 +98,37 @@ void describe('jsonl serve log', () => {
       const log = await openJsonlServeLog({ dir, maxQueueRecords: 5, flushIntervalMs: 60_000 });
       const results = Array.from({ length: 8 }, (_, i) => log.write(makeRecord(i)));
       assert.deepEqual(results, [true, true, true, true, true, false, false, false]);
-      assert.deepEqual(log.stats(), { written: 0, dropped: 3, queued: 5, bytes: 0, errors: 0 });
+      assert.deepEqual({ ...log.stats(), queuedBytes: 0 }, { written: 0, dropped: 3, queued: 5, queuedBytes: 0, bytes: 0, errors: 0 });
+      assert.ok(log.stats().queuedBytes > 0);
       await log.flush();
       assert.equal(log.stats().written, 5);
       assert.equal(log.stats().queued, 0);
       assert.equal(log.write(makeRecord(8)), true, 'room again after the drain');
       await log.close();
       assert.deepEqual((await readAll(dir)).map((r) => r.request_id), ['r0', 'r1', 'r2', 'r3', 'r4', 'r8']);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  void it('bounds the queue by bytes too: records past maxQueueBytes are dropped and counted; one large record still fits an empty queue', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const big = (i: number) => makeRecord(i, { candidates: 500, features: 10 }); // ~26 KB of float blocks
+      const log = await openJsonlServeLog({ dir, maxQueueRecords: 100, maxQueueBytes: 70_000, flushIntervalMs: 60_000 });
+      const results = Array.from({ length: 5 }, (_, i) => log.write(big(i)));
+      assert.deepEqual(results, [true, true, false, false, false]);
+      const st = log.stats();
+      assert.deepEqual([st.queued, st.dropped], [2, 3]);
+      assert.ok(st.queuedBytes > 2 * 500 * 10 * 4 && st.queuedBytes <= 70_000, `${st.queuedBytes}`);
+      await log.flush();
+      assert.deepEqual([log.stats().written, log.stats().queuedBytes], [2, 0]);
+      const tiny = await openJsonlServeLog({ dir: join(dir, 'tiny'), maxQueueBytes: 1000, flushIntervalMs: 60_000 });
+      assert.deepEqual([tiny.write(big(10)), tiny.write(big(11))], [true, false], 'a record larger than the cap fits an empty queue, alone');
+      await tiny.close();
+      await log.close();
+      assert.deepEqual((await readAll(dir)).map((r) => r.request_id), ['r0', 'r1']);
+      assert.deepEqual((await readAll(join(dir, 'tiny'))).map((r) => r.request_id), ['r10']);
     } finally {
       await cleanup();
     }
@@ -166,7 +190,7 @@ void describe('jsonl serve log', () => {
       log.write(makeRecord(0));
       log.write(makeRecord(1));
       await log.flush();
-      assert.deepEqual(log.stats(), { written: 0, dropped: 2, queued: 0, bytes: 0, errors: 1 });
+      assert.deepEqual(log.stats(), { written: 0, dropped: 2, queued: 0, queuedBytes: 0, bytes: 0, errors: 1 });
       const cyclic = makeRecord(2) as ServeRecord & { self?: unknown };
       cyclic.self = cyclic;
       await mkdir(logDir); // storage is back

@@ -28,13 +28,14 @@ export interface WindowCap {
 /**
  * The first `min(limit, slate.length)` slots filled greedily under `caps` (see the file comment). With `hard`, no cap
  * is ever relaxed: filling stops at the first slot no remaining item can take, and the slate comes back shorter (the
- * pipeline tops it up from other lists under the same cap).
+ * pipeline tops it up from other lists under the same cap). With `slack`, the items not placed follow the filled
+ * slots in their input order, so that a cap re-ranker after this one can still choose among them.
  */
-export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[], hard = false): SlateItem[] {
+export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[], hard = false, slack = false): SlateItem[] {
   const n = slate.length;
   const want = Math.min(n, Math.max(0, Math.floor(limit)));
   const out: SlateItem[] = [];
-  if (want === 0) return out;
+  if (want === 0) return slack ? [...slate] : out;
   const C = caps.length;
   const counts = caps.map((c) => new Int32Array(c.keyCount));
   const maxPer = caps.map((c) => c.maxPer);
@@ -76,5 +77,6 @@ export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps
       }
     }
   }
+  if (slack) for (let i = 0; i < n; i++) if (!taken[i]) out.push(slate[i]);
   return out;
 }

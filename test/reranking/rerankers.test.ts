@@ -20,23 +20,24 @@ void describe('category cap', () => {
     for (let i = 1; i <= 4; i++) rows.push({ id: `y${i}`, score: 20 - i, category: 'y', author: `ay${i}` });
     const { slate, info } = makeSlate(rows);
     const out = categoryCapReRanker.rerank(feedCtx(cfg), slate, 8, info);
-    assert.deepEqual(ids(out), ['x1', 'x2', 'y1', 'y2', 'x3', 'x4', 'y3', 'y4']);
-    assert.ok(maxInWindow(out.map((s) => info(s.itemId).category), 4) <= 2);
+    // the 8 slots, then the items not placed, in their input order (slack for the author cap after it)
+    assert.deepEqual(ids(out), ['x1', 'x2', 'y1', 'y2', 'x3', 'x4', 'y3', 'y4', 'x5', 'x6', 'x7', 'x8']);
+    assert.ok(maxInWindow(out.slice(0, 8).map((s) => info(s.itemId).category), 4) <= 2);
     assert.equal(out[0], slate[0], 'items pass through unchanged');
   });
 
   void it('fills the slate with the best items when the cap cannot be kept', () => {
     const { slate, info } = makeSlate(Array.from({ length: 7 }, (_, i) => ({ id: `x${i}`, score: 10 - i, category: 'x' })));
-    assert.deepEqual(ids(categoryCapReRanker.rerank(feedCtx(cfg), slate, 5, info)), ['x0', 'x1', 'x2', 'x3', 'x4']);
+    assert.deepEqual(ids(categoryCapReRanker.rerank(feedCtx(cfg), slate, 5, info)).slice(0, 5), ['x0', 'x1', 'x2', 'x3', 'x4']);
     const mixed = makeSlate([...Array.from({ length: 6 }, (_, i) => ({ id: `x${i}`, score: 10 - i, category: 'x' })), { id: 'y', score: 1, category: 'y' }]);
     const out = categoryCapReRanker.rerank(feedCtx({ ...cfg, maxPerCategory: 1, categoryWindow: 3 }), mixed.slate, 5, mixed.info);
-    assert.deepEqual(ids(out), ['x0', 'y', 'x1', 'x2', 'x3'], 'y moves up to break the run, then the slate is filled');
+    assert.deepEqual(ids(out), ['x0', 'y', 'x1', 'x2', 'x3', 'x4', 'x5'], 'y moves up to break the run, then the slate is filled');
   });
 
   void it('never caps unknown categories; honours limit 0 and limits beyond the slate', () => {
     const { slate, info } = makeSlate(Array.from({ length: 5 }, (_, i) => ({ id: `u${i}`, score: 5 - i })));
-    assert.deepEqual(ids(categoryCapReRanker.rerank(feedCtx(cfg), slate, 4, info)), ['u0', 'u1', 'u2', 'u3']);
-    assert.deepEqual(categoryCapReRanker.rerank(feedCtx(cfg), slate, 0, info), []);
+    assert.deepEqual(ids(categoryCapReRanker.rerank(feedCtx(cfg), slate, 4, info)), ['u0', 'u1', 'u2', 'u3', 'u4']);
+    assert.deepEqual(ids(categoryCapReRanker.rerank(feedCtx(cfg), slate, 0, info)), ids(slate), 'no slot: every item is slack');
     assert.equal(categoryCapReRanker.rerank(feedCtx(cfg), slate, 50, info).length, 5);
   });
 
@@ -50,8 +51,22 @@ void describe('category cap', () => {
     ]);
     const ctx = feedCtx({ maxPerCategory: 1, categoryWindow: 2, maxPerAuthor: 1, authorWindow: 2 });
     const capped = categoryCapReRanker.rerank(ctx, slate, 2, info);
-    assert.deepEqual(ids(capped), ['A', 'D']);
+    assert.deepEqual(ids(capped), ['A', 'D', 'B', 'C']);
     assert.deepEqual(ids(authorCapReRanker.rerank(ctx, capped, 2, info)), ['A', 'D']);
+  });
+
+  void it('when it must break the author cap, the author cap after it fills the slate from its slack instead of ending it', () => {
+    // the best items all in two categories (as when a user's top candidates share their favourite categories): the
+    // category cap cannot be kept, and its relaxed slots repeat one prolific author
+    const rows: Row[] = Array.from({ length: 60 }, (_, i) => ({ id: `i${i}`, score: 60 - i, category: i % 2 ? 'c1' : 'c2', author: i % 3 === 0 ? 'prolific' : `a${i}` }));
+    const { slate, info } = makeSlate(rows);
+    const ctx = feedCtx({ maxPerCategory: 4, categoryWindow: 10, maxPerAuthor: 2, authorWindow: 10 });
+    const capped = categoryCapReRanker.rerank(ctx, slate, 20, info);
+    assert.equal(capped.length, 60);
+    assert.ok(authorCapReRanker.rerank(ctx, capped.slice(0, 20), 20, info).length < 20, 'without the slack it would end short');
+    const final = authorCapReRanker.rerank(ctx, capped, 20, info);
+    assert.equal(final.length, 20, 'a full slate');
+    assert.ok(maxInWindow(final.map((s) => info(s.itemId).authorId), 10) <= 2, 'the author cap holds');
   });
 });
 
@@ -254,7 +269,8 @@ void describe('re-rankers on random slates (property)', () => {
         for (const rr of chain) {
           const next = rr.rerank(ctx, cur, limit, info);
           assertSubsetPermutation(cur, next, `${rr.name} (seed ${seed})`);
-          const expected = rr === categoryCapReRanker || rr === authorCapReRanker ? Math.min(limit, cur.length) : cur.length;
+          // the category cap returns its slots, then its slack; the author cap at most `limit` items
+          const expected = rr === authorCapReRanker ? Math.min(limit, cur.length) : cur.length;
           // the author cap is hard: it may end the slate early (the pipeline tops it up), never exceed the cap
           if (rr === authorCapReRanker) assert.ok(next.length <= expected, `${rr.name} (seed ${seed}): length`);
           else assert.equal(next.length, expected, `${rr.name} (seed ${seed}): length`);
@@ -266,6 +282,10 @@ void describe('re-rankers on random slates (property)', () => {
       const stages = run();
       assert.deepEqual(run().map((s) => ids(s)), stages.map((s) => ids(s)), `deterministic (seed ${seed})`);
       const last = stages[stages.length - 1];
+      const beforeAuthorCap = stages[stages.length - 2];
+      // with the slack, the author cap ends the slate short only when the whole list cannot fill it under the cap
+      const underCap = authorCapReRanker.rerank(ctx, beforeAuthorCap, beforeAuthorCap.length, info).length;
+      assert.equal(last.length, Math.min(limit, underCap), `short only when the cap cannot be kept (seed ${seed})`);
       assert.ok(maxInWindow(last.map((s) => info(s.itemId).authorId), feed.authorWindow) <= feed.maxPerAuthor, `author cap always (seed ${seed})`);
 
       // sufficient for the joint greedy never to relax a cap: at any slot at most ⌊(W−1)/max⌋ keys are blocked per

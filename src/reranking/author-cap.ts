@@ -16,6 +16,6 @@ export const authorCapReRanker: ReRanker = {
     const authors = new KeyInterner();
     const keys = new Int32Array(slate.length);
     for (let i = 0; i < slate.length; i++) keys[i] = authors.id(info(slate[i].itemId).authorId);
-    return applyWindowCaps(slate, limit, [{ keys, keyCount: authors.size, maxPer: ctx.config.maxPerAuthor, window: ctx.config.authorWindow }], true);
+    return applyWindowCaps(slate, limit, [{ keys, keyCount: authors.size, maxPer: ctx.config.maxPerAuthor, window: ctx.config.authorWindow }], { hard: true });
   },
 };

@@ -31,15 +31,10 @@ export const categoryCapReRanker: ReRanker = {
       categoryKeys[i] = categories.id(it.category);
       authorKeys[i] = authors.id(it.authorId);
     }
-    return applyWindowCaps(
-      slate,
-      limit,
-      [
-        { keys: categoryKeys, keyCount: categories.size, maxPer: maxPerCategory, window: categoryWindow },
-        { keys: authorKeys, keyCount: authors.size, maxPer: maxPerAuthor, window: authorWindow },
-      ],
-      false,
-      true,
-    );
+    const caps = [
+      { keys: categoryKeys, keyCount: categories.size, maxPer: maxPerCategory, window: categoryWindow },
+      { keys: authorKeys, keyCount: authors.size, maxPer: maxPerAuthor, window: authorWindow },
+    ];
+    return applyWindowCaps(slate, limit, caps, { slack: true });
   },
 };

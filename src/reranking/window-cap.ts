@@ -25,13 +25,18 @@ export interface WindowCap {
   window: number;
 }
 
-/**
- * The first `min(limit, slate.length)` slots filled greedily under `caps` (see the file comment). With `hard`, no cap
- * is ever relaxed: filling stops at the first slot no remaining item can take, and the slate comes back shorter (the
- * pipeline tops it up from other lists under the same cap). With `slack`, the items not placed follow the filled
- * slots in their input order, so that a cap re-ranker after this one can still choose among them.
- */
-export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[], hard = false, slack = false): SlateItem[] {
+export interface WindowCapOptions {
+  /**
+   * No cap is ever relaxed: filling stops at the first slot no remaining item can take, and the slate comes back
+   * shorter (the pipeline tops it up from other lists under the same cap).
+   */
+  hard?: boolean;
+  /** The items not placed follow the filled slots in their input order, so a cap re-ranker after this one can still choose among them. */
+  slack?: boolean;
+}
+
+/** The first `min(limit, slate.length)` slots filled greedily under `caps` (see the file comment and `WindowCapOptions`). */
+export function applyWindowCaps(slate: readonly SlateItem[], limit: number, caps: readonly WindowCap[], { hard = false, slack = false }: WindowCapOptions = {}): SlateItem[] {
   const n = slate.length;
   const want = Math.min(n, Math.max(0, Math.floor(limit)));
   const out: SlateItem[] = [];

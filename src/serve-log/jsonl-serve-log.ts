@@ -20,7 +20,7 @@
  * awaits I/O.
  */
 import { inThreadEncoder, workerEncoder, type RecordEncoder } from './record-encoder.js';
-import { blocksOf, columnarOf, type ColumnarRecord } from './record-codec.js';
+import { columnarOf, preparedBytes, type ColumnarRecord } from './record-codec.js';
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServeRecord } from '../domain/feed.js';
@@ -98,14 +98,6 @@ export async function openJsonlServeLog(options: JsonlServeLogOptions): Promise<
 function utcStamp(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2026-01-01T12:34:56.789Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-}
-
-/** Memory a queued prepared record holds: its text (a byte per character) and its float blocks. */
-export function preparedBytes(c: ColumnarRecord): number {
-  let bytes = 0;
-  for (const p of c.parts) bytes += p.length;
-  for (const b of blocksOf(c)) bytes += b.byteLength;
-  return bytes;
 }
 
 interface Waiter {

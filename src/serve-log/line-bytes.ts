@@ -11,8 +11,7 @@ import { blocksOf, type ColumnarRecord } from './record-codec.js';
 
 export function columnarToLineBytes(c: ColumnarRecord): Uint8Array {
   const blocks = c.inline ? [] : blocksOf(c).map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  let total = 1; // the newline
-  for (const p of c.parts) total += Buffer.byteLength(p, 'utf8');
+  let total = c.textBytes + 1; // the newline
   for (const b of blocks) total += base64Length(b.length) + 2; // quoted
   const out = Buffer.allocUnsafeSlow(total); // its own ArrayBuffer (never the shared pool): it is transferred
   let o = out.write(c.parts[0], 0, 'utf8');

@@ -44,9 +44,7 @@ function arenaBytes(c: ColumnarRecord): number {
   let f32 = c.features.length;
   for (const v of c.sourceScores) f64 += v.length;
   for (const v of Object.values(c.scores)) f32 += v.length;
-  let text = 0;
-  for (const p of c.parts) text += Buffer.byteLength(p, 'utf8');
-  return 8 * f64 + align8(4 * f32) + align8(text);
+  return 8 * f64 + align8(4 * f32) + align8(c.textBytes);
 }
 
 /** Estimated memory held by a kept record: its arena bytes (float blocks and UTF-8 text) plus a fixed allowance. */
@@ -87,9 +85,9 @@ export class RecentServeRecords {
   private readonly byId = new Map<string, Kept>();
   /**
    * The kept records' bytes (float blocks and UTF-8 text), copied into one buffer allocated once and used as a ring
-   * (`place`): a new
-   * ArrayBuffer per kept record (~160 KB at 1000 candidates) outlived the young generation, and V8 answers that much
-   * external memory with a full mark-compact every ~3 s at 120 requests/s (each with ~300 ms of incremental marking).
+   * (`place`): a new ArrayBuffer per kept record (~160 KB at 1000 candidates) outlived the young generation, and V8
+   * answers that much external memory with a full mark-compact every ~3 s at 120 requests/s (each with ~300 ms of
+   * incremental marking).
    */
   private arena: ArrayBuffer | undefined;
   /** The arena as a Buffer, for the records' text. */
@@ -150,27 +148,25 @@ export class RecentServeRecords {
     const { lengths, sourceNames, scoreNames } = kept;
     let at = kept.start;
     let k = 0;
-    const f64 = () => {
-      const v = new Float64Array(arena, at, lengths[k++]).slice();
+    /** The next block, copied out of the arena. */
+    const block = <T extends Float32Array | Float64Array>(make: new (b: ArrayBuffer, at: number, n: number) => T): T => {
+      const v = new make(arena, at, lengths[k++]).slice() as T;
       at += v.byteLength;
       return v;
     };
-    const f32 = () => {
-      const v = new Float32Array(arena, at, lengths[k++]).slice();
-      at += v.byteLength;
-      return v;
-    };
-    const sourceScores = sourceNames.map(f64);
-    const features = f32();
+    const sourceScores = sourceNames.map(() => block(Float64Array));
+    const features = block(Float32Array);
     const scores: Record<string, Float32Array> = {};
-    for (const name of scoreNames) scores[name] = f32();
+    for (const name of scoreNames) scores[name] = block(Float32Array);
     at = align8(at);
     const parts: string[] = [];
+    let textBytes = 0;
     for (; k < lengths.length; k++) {
       parts.push(this.textView!.toString('utf8', at, at + lengths[k]));
       at += lengths[k];
+      textBytes += lengths[k];
     }
-    return fromColumnar({ parts, inline: kept.inline, sourceNames: [...sourceNames], sourceScores, features, scores });
+    return fromColumnar({ parts, inline: kept.inline, textBytes, sourceNames: [...sourceNames], sourceScores, features, scores });
   }
 
   /**

@@ -99,6 +99,8 @@ interface Columns {
 export interface ColumnarRecord {
   parts: string[];
   inline: boolean;
+  /** UTF-8 bytes of the parts (counted once, when prepared: the queue's budget, the arena and the encoder read it). */
+  textBytes: number;
   sourceNames: string[];
   /** One column per source name, NaN where that source did not propose the item. */
   sourceScores: Float64Array[];
@@ -109,6 +111,20 @@ export interface ColumnarRecord {
 /** The float blocks of a prepared record in the order they appear in its line. */
 export function blocksOf(c: ColumnarRecord): (Float32Array | Float64Array)[] {
   return [...c.sourceScores, c.features, ...Object.values(c.scores)];
+}
+
+/** Memory a prepared record holds: its text as UTF-8 and its float blocks. */
+export function preparedBytes(c: ColumnarRecord): number {
+  let bytes = c.textBytes;
+  for (const b of blocksOf(c)) bytes += b.byteLength;
+  return bytes;
+}
+
+/** UTF-8 bytes of text parts. */
+export function utf8Bytes(parts: readonly string[]): number {
+  let n = 0;
+  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
+  return n;
 }
 
 const MARK = '\u0001blob';
@@ -128,11 +144,12 @@ export function toColumnar(r: ServeRecord): ColumnarRecord {
   }
   const cols: Columns = { rest, itemIds, sourceNames, sourceScores, features, scores, removed: encodeRemoved(removed) };
   let blocks = 0;
-  const parts = cutAtPlaceholders(
+  const cut = cutAtPlaceholders(
     lineJson(cols, () => `${MARK}${blocks++}\u0001`),
     blocks,
   );
-  return { parts: parts ?? [lineJson(cols, b64)], inline: parts === undefined, sourceNames, sourceScores, features, scores };
+  const parts = cut ?? [lineJson(cols, b64)];
+  return { parts, inline: cut === undefined, textBytes: utf8Bytes(parts), sourceNames, sourceScores, features, scores };
 }
 
 /** The text cut at its `n` placeholders, numbered 0…n−1 in order; undefined when any other string looks like one. */

@@ -14,6 +14,7 @@ import { experimentsDemoJson, formatExperimentsDemo, runExperimentsDemo } from '
 import { runDemo } from '../demo/demo.js';
 import { createWorld } from '../demo/world.js';
 import { openEngine } from '../engine/engine.js';
+import { applyServeRuntimeFlags } from '../server/node-flags.js';
 import { ValidationError } from '../errors.js';
 import { buildServer } from '../server/app.js';
 import { configFrom, intOption, parse } from './args.js';
@@ -97,6 +98,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   }
   if (exploration && (seconds < 1 || windowSeconds < 1)) throw new ValidationError('--compare-exploration needs --seconds and --new-item-window-seconds of at least 1', 'argv');
   const t0 = performance.now();
+  applyServeRuntimeFlags();
   const engine = await openEngine(cfg);
   const app = buildServer(engine);
   await app.listen({ port: cfg.server.port, host: cfg.server.host });

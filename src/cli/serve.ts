@@ -2,13 +2,14 @@
 import { openEngine } from '../engine/engine.js';
 import { buildServer } from '../server/app.js';
 import { configFrom, parse } from './args.js';
-import { missingServeFlags } from '../server/node-flags.js';
+import { applyServeRuntimeFlags, missingServeFlags } from '../server/node-flags.js';
 
 export async function runServe(argv: string[]): Promise<void> {
   const { values } = parse(argv, { port: { type: 'string', short: 'p' }, host: { type: 'string' } });
   const cfg = configFrom(values);
   if (typeof values.host === 'string') cfg.server.host = values.host;
   const t0 = performance.now();
+  applyServeRuntimeFlags();
   const engine = await openEngine(cfg);
   const app = buildServer(engine);
   const address = await app.listen({ port: cfg.server.port, host: cfg.server.host });

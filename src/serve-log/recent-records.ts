@@ -2,7 +2,7 @@
  * The serve records of recent requests by request id, for explanations (`GET /v1/feed/explain`), with the serve log
  * on disk as the fallback for older ones.
  *
- * Memory: a kept record's bytes live in one arena of `maxBytes`, allocated on first use and reused as a ring: its
+ * Memory: a kept record's bytes live in one arena of `maxBytes`, allocated up front and reused as a ring: its
  * float blocks (source columns, features, scores) and its line's JSON text as UTF-8 (`columnarOf`, the form the serve
  * log queues). On the heap a record is a few small objects, nothing per candidate: thousands of long-lived objects
  * per request made every scavenge copy and promote them (5–6 ms per scavenge at 1M items), and even the text as one
@@ -88,10 +88,14 @@ export class RecentServeRecords {
    * (`place`): a new ArrayBuffer per kept record (~160 KB at 1000 candidates) outlived the young generation, and V8
    * answers that much external memory with a full mark-compact every ~3 s at 120 requests/s (each with ~300 ms of
    * incremental marking).
+   * Allocated in the constructor, i.e. when the engine opens, not on the first kept record: 64 MiB of external memory
+   * appearing while serving put V8 into a regime where every scavenge promoted ~5 MB of the requests' short-lived
+   * objects, with a mark-compact every ~300 requests (1M items: scavenges of 9–10 ms instead of 3, HTTP p99 38–47 ms
+   * instead of 8–9; 16 MiB allocated lazily did not, 32 MiB did; README "GC").
    */
-  private arena: ArrayBuffer | undefined;
+  private readonly arena: ArrayBuffer | undefined;
   /** The arena as a Buffer, for the records' text. */
-  private textView: Buffer | undefined;
+  private readonly textView: Buffer | undefined;
   private readonly names = new Map<string, readonly string[]>();
   /** Next free byte of the arena (8-aligned). */
   private head = 0;
@@ -116,6 +120,10 @@ export class RecentServeRecords {
     this.maxRecords = opts.maxRecords ?? DEFAULT_RECENT_MAX_RECORDS;
     if (!Number.isInteger(this.maxBytes) || this.maxBytes < 0) throw new ConfigError(`maxBytes must be an integer ≥ 0, got ${this.maxBytes}`, 'maxBytes');
     if (!Number.isInteger(this.maxRecords) || this.maxRecords < 0) throw new ConfigError(`maxRecords must be an integer ≥ 0, got ${this.maxRecords}`, 'maxRecords');
+    if (this.maxBytes > 0 && this.maxRecords > 0) {
+      this.arena = new ArrayBuffer(this.maxBytes);
+      this.textView = Buffer.from(this.arena);
+    }
   }
 
   /** The side effect: keeps `record`, evicting the oldest ones over budget. O(1) amortised plus a copy of its bytes into the arena. */
@@ -175,8 +183,6 @@ export class RecentServeRecords {
    * records are kept in arrival order, so the ones in the way are always the oldest. `need` ≤ the arena's size.
    */
   private place(c: ColumnarRecord, need: number, bytes: number): Kept {
-    this.arena ??= new ArrayBuffer(this.maxBytes);
-    this.textView ??= Buffer.from(this.arena);
     if (this.head + need > this.maxBytes) {
       // the previous lap's records beyond the head are the oldest of all: they go first, then the ring restarts at 0
       this.evictWhile((k) => k.start >= this.head);
@@ -199,7 +205,7 @@ export class RecentServeRecords {
     for (const name of scoreNames) copy(c.scores[name]);
     at = align8(at);
     for (const part of c.parts) {
-      const n = this.textView.write(part, at, 'utf8');
+      const n = this.textView!.write(part, at, 'utf8');
       lengths.push(n);
       at += n;
     }

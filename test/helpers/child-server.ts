@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { appendFileSync } from 'node:fs';
-import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
+import { SERVE_NODE_FLAGS, SERVE_RUNTIME_V8_FLAGS } from '../../src/server/node-flags.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -10,7 +10,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
   // e.g. FEEDLOOP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark's server
   const nodeArgs = (process.env.FEEDLOOP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // the flags `npm run serve` passes (src/server/node-flags.ts), then any extra ones
-  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...nodeArgs, CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...SERVE_RUNTIME_V8_FLAGS, ...nodeArgs, CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

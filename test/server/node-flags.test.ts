@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { applyServeRuntimeFlags, missingServeFlags, SERVE_NODE_FLAGS, SERVE_RUNTIME_V8_FLAGS } from '../../src/server/node-flags.js';
+import { missingServeFlags, SERVE_NODE_FLAGS, SERVE_RUNTIME_V8_FLAGS } from '../../src/server/node-flags.js';
 
 void describe('serving node flags', () => {
   void it('finds the recommended flags on the command line or in NODE_OPTIONS, whatever the value or spelling', () => {

@@ -70,6 +70,8 @@ const FAULT_SCENARIOS: Record<string, FaultSpec> = {
 };
 /** What the response must name in each scenario (in `fallbacks` or `degraded`). */
 const FAULT_NAMED: Record<string, string> = { ranker_delay_50ms: 'fallback-ranker', ann_fail: 'source:two-tower', store_fail: 'feature-store' };
+/** The issue's bound for a faulty request: the 10 ms ledger plus 2 ms, client-observed (HTTP included). */
+const FAULT_BOUND_MS = 10 + 2;
 
 interface FeedBody {
   items: unknown[];
@@ -259,6 +261,8 @@ export async function benchFeed(
         const r = await measure(srv.url, userIds, Math.min(requests, 1000), 1);
         out[`fault_${name}_p99_ms`] = round(percentile(r.latency, 0.99));
         out[`fault_${name}_server_p99_ms`] = round(percentile(r.server.total, 0.99));
+        out[`fault_${name}_max_ms`] = round(Math.max(...r.latency));
+        out[`fault_${name}_within_12ms_share`] = round(r.latency.filter((ms) => ms <= FAULT_BOUND_MS).length / r.latency.length, 4);
         out[`fault_${name}_full_slate_share`] = round(r.full / r.latency.length, 4);
         out[`fault_${name}_named_share`] = round((r.named.get(FAULT_NAMED[name]) ?? 0) / r.latency.length, 4);
       }

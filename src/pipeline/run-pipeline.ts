@@ -7,8 +7,9 @@
  * - a source throws or misses `latency.sourcesMs` → dropped (`source:<name>` / `source:<name>:deadline`);
  * - the store fails while filtering or assembling features → the request is served from the fallback lists
  *   (`feature-store`);
- * - the ranker throws or misses `latency.rankingMs` → the fallback ranker orders the slate (`ranker:<name>` /
- *   `ranker:<name>:deadline`, fallback `fallback-ranker`);
+ * - the ranker throws or misses its deadline (`latency.rankingMs`, cut to what is left of `sourcesMs + rankingMs`
+ *   since the request started) → the fallback ranker orders the slate (`ranker:<name>` / `ranker:<name>:deadline`,
+ *   fallback `fallback-ranker`);
  * - a re-ranker throws → skipped; side effects run after the response and never fail it;
  * - a slate shorter than the limit is topped up from trending + fresh (passing the filters), and when the store
  *   cannot answer, from the precomputed popular list (`trending+fresh`, `popular-list`): a feed is never empty while
@@ -45,7 +46,11 @@ export interface PipelineObserver {
 export interface RunOptions {
   /** Deadline of the candidate sources, ms. */
   sourcesMs?: number;
-  /** Deadline of the ranker, ms. */
+  /**
+   * Deadline of the ranker, ms from when ranking starts, but never later than `sourcesMs + rankingMs` after the
+   * request started (the ledger's candidates + ranking budget): a request that spent longer on its candidates (a
+   * GC pause, a slow filter) gives a late ranker less time, so a late ranker does not push it past the ledger.
+   */
   rankingMs?: number;
   /** The last-resort list when the store cannot answer. */
   popular?: PopularList;
@@ -161,7 +166,7 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
   let ranker = spec.ranker;
   let ranked: RankResult = { scores: new Float32Array(0) };
   if (candidates.length > 0) {
-    const rankingMs = opts.rankingMs ?? Number.POSITIVE_INFINITY;
+    const rankingMs = rankingDeadline(opts, performance.now() - t0);
     const out = await withDeadline(rankingMs, (signal) => spec.ranker.rank(ctx, batch, signal));
     if (out.ok && out.value.scores.length === candidates.length) ranked = out.value;
     else {
@@ -275,6 +280,13 @@ export async function runPipeline(spec: PipelineSpec, ctx: FeedContext, debug: b
       obs.stage?.('after-response', performance.now() - started);
     },
   };
+}
+
+/** The ranker's deadline, ms, `elapsedMs` into the request: `rankingMs`, cut to what is left of `sourcesMs + rankingMs` (≥ 0). */
+export function rankingDeadline(opts: Pick<RunOptions, 'sourcesMs' | 'rankingMs'>, elapsedMs: number): number {
+  const rankingMs = opts.rankingMs ?? Number.POSITIVE_INFINITY;
+  const left = (opts.sourcesMs ?? Number.POSITIVE_INFINITY) + rankingMs - elapsedMs;
+  return Math.max(0, Math.min(rankingMs, left));
 }
 
 /**

@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../src/domain/schemas.js';
 import type { ServeRecord } from '../../src/domain/feed.js';
 import type { LogEntry } from '../../src/log/log-entry.js';
 import { feedPipelines, type PipelineSpec } from '../../src/pipeline/home-feed.js';
-import { runPipeline } from '../../src/pipeline/run-pipeline.js';
+import { rankingDeadline, runPipeline } from '../../src/pipeline/run-pipeline.js';
 import type { FeedContext } from '../../src/pipeline/feed-context.js';
 import { makeEvents, makeItems, testConfig } from '../helpers/fixtures.js';
 
@@ -90,4 +90,40 @@ void describe('pipeline runner', () => {
     assert.equal(d.covisitation, 0);
     assert.ok(d.trending > 0 && d.fresh > 0);
   });
+
+  void it("the ranker's deadline is cut to what is left of the candidates + ranking budget", () => {
+    assert.equal(rankingDeadline({ sourcesMs: 3, rankingMs: 4 }, 2), 4, 'on time: the whole ranking deadline');
+    assert.equal(rankingDeadline({ sourcesMs: 3, rankingMs: 4 }, 5.5), 1.5);
+    assert.equal(rankingDeadline({ sourcesMs: 3, rankingMs: 4 }, 9), 0, 'past the budget: none');
+    assert.equal(rankingDeadline({ rankingMs: 4 }, 50), 4, 'no sources deadline: no budget to cut');
+    assert.equal(rankingDeadline({}, 50), Number.POSITIVE_INFINITY);
+  });
+
+  void it('a late ranker after a slow candidates stage gets only what is left of the budget', async () => {
+    const now = Date.now();
+    const store = await world(now);
+    const base = feedPipelines({ heuristicWeights: cfg.ranking.heuristicWeights, sideEffects: [] }).home;
+    // a filter that blocks 60 ms (synchronous work cannot be cut), then a ranker that never answers in time
+    const slowFilter = {
+      name: 'slow',
+      apply: (_c: FeedContext, candidates: readonly unknown[]) => {
+        const until = performance.now() + 60;
+        while (performance.now() < until);
+        return candidates.map(() => undefined);
+      },
+    };
+    const spec: PipelineSpec = {
+      ...base,
+      filters: [...base.filters, slowFilter],
+      ranker: { name: 'late', version: 'x', rank: () => new Promise((resolve) => setTimeout(() => resolve({ scores: new Float32Array(0) }), 5_000).unref()) },
+    };
+    // budget: 20 + 100 ms from the start; the candidates took ≥ 60 ms, so the ranker gets ≤ 60 ms, not 100
+    const run = await runPipeline(spec, ctx(store, now), true, {}, { sourcesMs: 20, rankingMs: 100 });
+    const t = run.response.debug!.timings_ms;
+    assert.equal(run.response.items.length, 10);
+    assert.ok(run.response.debug!.degraded.includes('ranker:late:deadline'));
+    assert.ok(t.user + t.sources + t.filters + t.features >= 60);
+    assert.ok(t.ranking < 90, `ranking took ${t.ranking} ms: the ranker kept its whole 100 ms`);
+  });
 });
+

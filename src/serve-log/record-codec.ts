@@ -50,7 +50,10 @@ function sourceOrder(candidates: ServeRecord['candidates']): string[] {
   const names: string[] = [];
   const after = new Map<string, Set<string>>();
   const indegree = new Map<string, number>();
-  for (const c of candidates) {
+  // indexed loops: this runs once per request over every candidate, and `for…of` here allocated an iterator result
+  // per step (~40 KB per request at 1,000 candidates, allocation sampling at 1M items)
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
     for (let k = 0; k < c.sources.length; k++) {
       const name = c.sources[k].name;
       if (!after.has(name)) {
@@ -140,7 +143,7 @@ export function toColumnar(r: ServeRecord): ColumnarRecord {
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i];
     itemIds[i] = c.item_id;
-    for (const s of c.sources) sourceScores[sourceNames.indexOf(s.name)][i] = s.score;
+    for (let k = 0; k < c.sources.length; k++) sourceScores[sourceNames.indexOf(c.sources[k].name)][i] = c.sources[k].score;
   }
   const cols: Columns = { rest, itemIds, sourceNames, sourceScores, features, scores, removed: encodeRemoved(removed) };
   let blocks = 0;
@@ -227,7 +230,8 @@ function encodeRemoved(removed: ServeRecord['removed']): ColumnarRemoved {
     const k = list.indexOf(v);
     return k >= 0 ? k : list.push(v) - 1;
   };
-  for (const r of removed) {
+  for (let i = 0; i < removed.length; i++) {
+    const r = removed[i];
     out.item_ids.push(r.item_id);
     out.filter.push(intern(out.filters, r.filter));
     out.reason.push(intern(out.reasons, r.reason));

@@ -3,7 +3,7 @@
  *
  * `--max-semi-space-size=64` (MB): a feed request allocates ~1.2–2 MB of short-lived objects, so V8's default young
  * generation (16 MB semi-spaces) ran a scavenge every ~7 requests. 64 MB semi-spaces cut the scavenges by ~3×
- * (`npm run bench -- feed`); 128 MB made each one cost ~2× more.
+ * (`npm run bench -- feed`); with 128 MB V8 still scavenged as often (it did not grow the semi-spaces past 64 MB).
  * V8 reads this flag only at start-up (v8.setFlagsFromString has no effect on a running heap), so it is passed on
  * the command line (`npm run serve`, `npm start`: package.json repeats the flags, a test keeps the two equal; the
  * benchmarks' server) or in NODE_OPTIONS, which allows it.

@@ -70,7 +70,7 @@ const FAULT_SCENARIOS: Record<string, FaultSpec> = {
 };
 /** What the response must name in each scenario (in `fallbacks` or `degraded`). */
 const FAULT_NAMED: Record<string, string> = { ranker_delay_50ms: 'fallback-ranker', ann_fail: 'source:two-tower', store_fail: 'feature-store' };
-/** The issue's bound for a faulty request: the 10 ms ledger plus 2 ms, client-observed (HTTP included). */
+/** The issue's bound for a faulty request: the 10 ms ledger plus 2 ms (checked client-observed and on the server's own time). */
 const FAULT_BOUND_MS = 10 + 2;
 
 interface FeedBody {

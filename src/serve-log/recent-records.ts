@@ -89,9 +89,9 @@ export class RecentServeRecords {
    * answers that much external memory with a full mark-compact every ~3 s at 120 requests/s (each with ~300 ms of
    * incremental marking).
    * Allocated in the constructor, i.e. when the engine opens, not on the first kept record: 64 MiB of external memory
-   * appearing while serving put V8 into a regime where every scavenge promoted ~5 MB of the requests' short-lived
-   * objects, with a mark-compact every ~300 requests (1M items: scavenges of 9–10 ms instead of 3, HTTP p99 38–47 ms
-   * instead of 8–9; 16 MiB allocated lazily did not, 32 MiB did; README "GC").
+   * appearing while serving costs that request a mark-compact, and (before V8's allocation-site pretenuring was
+   * switched off, src/server/node-flags.ts) it reliably tipped the server into a state where every scavenge promoted
+   * ~5 MB (1M items: HTTP p99 38–52 ms instead of 8–9; README "GC", pretenuring).
    */
   private readonly arena: ArrayBuffer | undefined;
   /** The arena as a Buffer, for the records' text. */

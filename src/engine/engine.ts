@@ -166,12 +166,10 @@ export async function openEngine(config: FeedloopConfig, opts: OpenEngineOptions
     },
   });
   await processor.start();
-  // small batches: each drain step blocks the event loop for about one record's encoding, then yields to requests
   const serveLog = await openJsonlServeLog({
     dir: join(dataDir, 'servelog'),
     maxQueueRecords: config.feed.serveLogQueue,
     maxQueueBytes: config.feed.serveLogQueueBytes,
-    maxBatchBytes: 64 * 1024,
   });
   const ranking = new RankingModelService(config.ranking.valueWeights, config.ranking.threads);
   const serveRecords = new RecentServeRecords(serveLog, join(dataDir, 'servelog'), opts.recentServeRecords);

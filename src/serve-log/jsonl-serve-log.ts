@@ -49,9 +49,12 @@ export interface JsonlServeLogOptions {
   /** Longest a record waits in the queue before a drain starts, ms. */
   flushIntervalMs?: number;
   /**
-   * Serialised bytes per write (a larger record goes alone); also bounds how long one drain step holds the event
-   * loop (JSON.stringify runs at ~200 MB/s here; during a full-speed drain of 290 KB records the event-loop
-   * delay p99 was 3–8 ms with 256 KiB batches, 8–11 ms with 1 MiB).
+   * Bytes of lines per write, one writev(2) (a longer line goes alone). Encoding is batched on its own (16 records
+   * per batch, in the worker), so this no longer bounds how long a drain step holds the event loop. At 1,000
+   * candidates a line is ~300 KB: with 64 KiB every line was a write of its own, the drain fell behind, and the lines
+   * and queued records it held outlived two scavenges; promoted, their buffers were freed only by mark-compacts,
+   * which V8 then ran every ~350 requests for that external memory (1M items, 10,000 requests: 9 mark-compacts,
+   * one-client p99 12.7 ms). With 1 MiB, 8,000 requests: none, p99 8.6–8.9 ms.
    */
   maxBatchBytes?: number;
   /** Encode records (base64, JSON) in a worker thread instead of on the event loop (record-encoder.ts). */
@@ -70,7 +73,7 @@ export async function openJsonlServeLog(options: JsonlServeLogOptions): Promise<
     maxFileBytes = 256 * 1024 * 1024,
     fsync = false,
     flushIntervalMs = 50,
-    maxBatchBytes = 256 * 1024,
+    maxBatchBytes = 1024 * 1024,
     encodeInWorker = true,
   } = options;
   for (const [key, v] of Object.entries({ maxQueueRecords, maxQueueBytes, maxFileBytes, maxBatchBytes })) {

@@ -72,6 +72,8 @@ const FAULT_SCENARIOS: Record<string, FaultSpec> = {
 const FAULT_NAMED: Record<string, string> = { ranker_delay_50ms: 'fallback-ranker', ann_fail: 'source:two-tower', store_fail: 'feature-store' };
 /** The issue's bound for a faulty request: the 10 ms ledger plus 2 ms (checked client-observed and on the server's own time). */
 const FAULT_BOUND_MS = 10 + 2;
+/** The share of `ms` within `FAULT_BOUND_MS`. */
+const withinBound = (ms: readonly number[]) => round(ms.filter((x) => x <= FAULT_BOUND_MS).length / ms.length, 4);
 
 interface FeedBody {
   items: unknown[];
@@ -262,10 +264,10 @@ export async function benchFeed(
         out[`fault_${name}_p99_ms`] = round(percentile(r.latency, 0.99));
         out[`fault_${name}_server_p99_ms`] = round(percentile(r.server.total, 0.99));
         out[`fault_${name}_max_ms`] = round(Math.max(...r.latency));
-        out[`fault_${name}_within_12ms_share`] = round(r.latency.filter((ms) => ms <= FAULT_BOUND_MS).length / r.latency.length, 4);
+        out[`fault_${name}_within_12ms_share`] = withinBound(r.latency);
         // the server's own time (what its deadlines bound), without the HTTP round trip and the gaps between requests
         out[`fault_${name}_server_max_ms`] = round(Math.max(...r.server.total));
-        out[`fault_${name}_server_within_12ms_share`] = round(r.server.total.filter((ms) => ms <= FAULT_BOUND_MS).length / r.server.total.length, 4);
+        out[`fault_${name}_server_within_12ms_share`] = withinBound(r.server.total);
         out[`fault_${name}_full_slate_share`] = round(r.full / r.latency.length, 4);
         out[`fault_${name}_named_share`] = round((r.named.get(FAULT_NAMED[name]) ?? 0) / r.latency.length, 4);
       }

@@ -116,15 +116,16 @@ export function blocksOf(c: ColumnarRecord): (Float32Array | Float64Array)[] {
   return [...c.sourceScores, c.features, ...Object.values(c.scores)];
 }
 
-/** Memory a prepared record holds: its text as UTF-8 and its float blocks. */
+/** Memory a prepared record holds: its text as UTF-8 and its float blocks (once per served request: no array built). */
 export function preparedBytes(c: ColumnarRecord): number {
-  let bytes = c.textBytes;
-  for (const b of blocksOf(c)) bytes += b.byteLength;
+  let bytes = c.textBytes + c.features.byteLength;
+  for (let k = 0; k < c.sourceScores.length; k++) bytes += c.sourceScores[k].byteLength;
+  for (const name in c.scores) bytes += c.scores[name].byteLength;
   return bytes;
 }
 
 /** UTF-8 bytes of text parts. */
-export function utf8Bytes(parts: readonly string[]): number {
+function utf8Bytes(parts: readonly string[]): number {
   let n = 0;
   for (const p of parts) n += Buffer.byteLength(p, 'utf8');
   return n;

@@ -84,10 +84,10 @@ void describe('learned ranking end to end', () => {
       }
       // the learned ranker puts the user's category first: the served items by their ranker score (the served order
       // also carries exploration, diversity and the caps, which made a check on it fail ~1 run in 5)
-      const byRanker = (after.body.items as { item_id: string }[]).map((x) => x.item_id).sort((a, b) => after.body.debug.item_scores[b].ranker_score - after.body.debug.item_scores[a].ranker_score);
+      const scoreOf = (id: string): number => after.body.debug.item_scores[id].ranker_score;
+      const byRanker = (after.body.items as { item_id: string }[]).map((x) => x.item_id).sort((a, b) => scoreOf(b) - scoreOf(a));
       const top = byRanker.slice(0, 5).map((id) => category.get(id));
       assert.ok(top.filter((c) => c === 'c1').length >= 2, `top categories ${top.join(',')}`);
-      const scoreOf = (id: string): number => after.body.debug.item_scores[id].ranker_score;
       const mean = (ids: string[]) => ids.reduce((t, id) => t + scoreOf(id), 0) / ids.length;
       const liked = byRanker.filter((id) => category.get(id) === 'c1');
       const others = byRanker.filter((id) => category.get(id) !== 'c1');
